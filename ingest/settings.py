@@ -1,0 +1,54 @@
+"""The one settings object: defaults, overridden by environment variables (IGA_*) and CLI flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Paths, model and tuning knobs. Passed explicitly to every stage; never a global."""
+
+    model_config = SettingsConfigDict(env_prefix="IGA_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Where caches and the index live.")
+    manifest: Path = Field(default=Path("corpus_manifest.yaml"))
+
+    # fetch
+    timeout_s: float = Field(default=30.0, description="Per-request network timeout.")
+    retries: int = Field(default=3, description="Attempts per document for transient failures.")
+    max_bytes: int = Field(default=100 * 1024 * 1024, description="Size cap per document.")
+
+    # extract
+    extract_timeout_s: float = Field(default=120.0, description="Time limit per document.")
+
+    # chunk (in the embedding model's own word pieces)
+    chunk_tokens: int = Field(default=200, description="Target passage length in model tokens.")
+    chunk_overlap: int = Field(default=40, description="Tokens shared by neighbouring passages.")
+
+    # embed
+    model: str = Field(
+        default=DEFAULT_MODEL,
+        description="'all-MiniLM-L6-v2' (bundled), a sentence-transformers name, or a local path.",
+    )
+    embed_dtype: str = Field(default="bfloat16", description="float32 or bfloat16 (CPU).")
+    embed_batch_size: int = 32
+
+    @property
+    def cache_dir(self) -> Path:
+        """Downloaded documents and their fetch records."""
+        return self.data_dir / "cache"
+
+    @property
+    def passages_dir(self) -> Path:
+        """Per-document pages and passages written by ingest."""
+        return self.data_dir / "passages"
+
+    @property
+    def index_root(self) -> Path:
+        """Versioned index builds and the pointer to the current one."""
+        return self.data_dir / "index"
