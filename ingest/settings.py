@@ -38,6 +38,13 @@ class Settings(BaseSettings):
     embed_dtype: str = Field(default="bfloat16", description="float32 or bfloat16 (CPU).")
     embed_batch_size: int = 32
 
+    # dense store: exact search up to this many passages, HNSW above (see benchmarks/README.md)
+    hnsw_threshold: int = 200_000
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 200
+    hnsw_ef_search: int = 64
+    keep_versions: int = Field(default=2, description="Index versions kept on disk.")
+
     @property
     def cache_dir(self) -> Path:
         """Downloaded documents and their fetch records."""

@@ -170,3 +170,20 @@ class Passage(BaseModel):
     text: str
     spans: list[PageSpan]
     n_tokens: int
+
+
+class IngestRecord(BaseModel):
+    """What ingest made of one document: written last, so its presence means the rest is whole."""
+
+    doc_id: str
+    sha256: str = Field(description="sha256 of the source file the passages came from.")
+    pages: int
+    empty_pages: list[int] = Field(default_factory=list)
+    contents_pages: list[int] = Field(default_factory=list)
+    passages: int
+    seconds: float
+    warnings: list[str] = Field(default_factory=list)
+    chunking: dict[str, str | int] = Field(
+        description="Model and sizes the passages were cut for; a change re-cuts them."
+    )
+    ingested_at: dt.datetime

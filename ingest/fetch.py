@@ -1,0 +1,601 @@
+"""Downloads the manifest's documents into a local cache, or copies them from a mirror folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import errno
+import hashlib
+import ipaddress
+import os
+import re
+import socket
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from ingest.errors import FetchError, IgaError, ManifestError, NetworkUnreachable
+from ingest.settings import Settings
+from ingest.types import DocumentFormat, FetchRecord, Manifest, ManifestEntry
+
+USER_AGENT = "imaging-guidance-assistant/0.1 (fetches NHS imaging guidance for offline search)"
+CHUNK_BYTES = 64 * 1024
+HEAD_BYTES = 8 * 1024  # kept from the start of each file for the format checks
+PDF_MAGIC_WINDOW = 1024
+BACKOFF_BASE_S = 0.5
+BACKOFF_MAX_S = 10.0
+RETRY_AFTER_MAX_S = 30.0
+PROBE_HOSTS = 2  # other hosts tried before declaring the whole network unreachable
+PROBE_TIMEOUT_S = 5.0
+
+FINAL_STATUSES = {403, 404, 410}
+HTML_MARKER = re.compile(rb"<(!doctype\s+html|html|head|body|title|meta)\b", re.IGNORECASE)
+MIRROR_HINT = "download the files by hand into a folder and rerun with --mirror FOLDER"
+
+
+class FetchOutcome(BaseModel):
+    """What happened to one document in a fetch run."""
+
+    doc_id: str
+    status: Literal["downloaded", "unchanged", "copied", "failed", "skipped"]
+    message: str = ""
+    record: FetchRecord | None = None
+
+
+def fetch_documents(
+    manifest: Manifest,
+    settings: Settings,
+    *,
+    mirror: Path | None = None,
+    only: Sequence[str] | None = None,
+    on_progress: Callable[[FetchOutcome], None] | None = None,
+) -> list[FetchOutcome]:
+    """Return one outcome per document, in manifest order, after fetching each into the cache.
+
+    Args:
+        manifest: The documents to fetch.
+        settings: `cache_dir`, `timeout_s`, `retries` (attempts per document) and `max_bytes`.
+        mirror: A folder holding `<id>.pdf` / `<id>.html`, used instead of the network.
+        only: Fetch just these document ids (ManifestError when one is not in the manifest).
+        on_progress: Called with each outcome as soon as it is known.
+
+    A bad document fails on its own and never replaces a good cached copy; when the network
+    is unreachable the run says so once and skips the remaining network documents.
+    """
+    # Validate the selection.
+    entries = list(manifest.documents)
+    if only is not None:
+        known = {entry.id for entry in entries}
+        unknown = [doc_id for doc_id in only if doc_id not in known]
+        if unknown:
+            raise ManifestError(
+                f"not in the manifest: {', '.join(unknown)}. Known ids: {', '.join(sorted(known))}"
+            )
+        wanted = set(only)
+        entries = [entry for entry in entries if entry.id in wanted]
+    if mirror is not None and not mirror.is_dir():
+        raise IgaError(f"mirror folder not found: {mirror}. Pass --mirror with an existing folder.")
+    settings.cache_dir.mkdir(parents=True, exist_ok=True)
+
+    # Fetch one document at a time; one failure never stops the others.
+    outcomes: list[FetchOutcome] = []
+    offline: str | None = None
+    with _client(settings) as client:
+        for index, entry in enumerate(entries):
+            if mirror is not None:
+                outcome = _from_mirror(entry, mirror, settings)
+            elif not entry.has_download_url:
+                outcome = _problem(entry, f"no direct download URL: {_by_hand(entry)}")
+            elif offline is not None and not _is_loopback(entry.url):
+                hint = f"skipped, network unreachable: {_by_hand(entry)}"
+                outcome = _problem(entry, hint, status="skipped")
+            else:
+                others = [e.url for e in entries[index + 1 :] if e.has_download_url and e.url]
+                try:
+                    outcome = _from_network(client, entry, settings, other_urls=others)
+                except NetworkUnreachable as exc:
+                    offline = str(exc)
+                    outcome = _problem(entry, offline)
+            outcomes.append(outcome)
+            if on_progress is not None:
+                on_progress(outcome)
+    return outcomes
+
+
+def cached_path(settings: Settings, entry: ManifestEntry) -> Path:
+    """Return where the entry's file lives in the cache: `cache_dir / <id>.<format>`."""
+    return settings.cache_dir / entry.filename
+
+
+def load_record(settings: Settings, doc_id: str) -> FetchRecord | None:
+    """Return the document's fetch record, or None when it is absent or unreadable."""
+    path = _record_path(settings, doc_id)
+    try:
+        return FetchRecord.model_validate_json(path.read_bytes())
+    except (FileNotFoundError, ValidationError):
+        return None
+
+
+# --- network -------------------------------------------------------------------------------
+
+
+class _Transient(Exception):
+    """A failure worth retrying: timeout, 5xx, 429, connection reset."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """A fully written, fsynced temp file in the cache folder, not yet under its final name."""
+
+    path: Path
+    size: int
+    sha256: str
+    head: bytes
+
+
+def _client(settings: Settings) -> httpx.Client:
+    return httpx.Client(
+        timeout=settings.timeout_s,
+        follow_redirects=True,
+        headers={"User-Agent": USER_AGENT},
+    )
+
+
+def _from_network(
+    client: httpx.Client, entry: ManifestEntry, settings: Settings, *, other_urls: list[str]
+) -> FetchOutcome:
+    """Return the outcome of downloading one entry, retrying transient failures with backoff."""
+    assert entry.url is not None
+    previous = load_record(settings, entry.id)
+    intact = _cache_intact(settings, entry, previous)
+    # Revalidate only what we can trust: the same URL, bytes on disk matching the record,
+    # and a record that satisfies the current pin. Anything else downloads afresh.
+    conditional: dict[str, str] = {}
+    if (
+        intact
+        and previous
+        and previous.url == entry.url
+        and entry.sha256 in (None, previous.sha256)
+    ):
+        if previous.etag:
+            conditional["If-None-Match"] = previous.etag
+        if previous.last_modified:
+            conditional["If-Modified-Since"] = previous.last_modified
+
+    attempts = max(1, settings.retries)
+    last = _Transient("no attempt made")
+    for attempt in range(attempts):
+        try:
+            return _attempt(client, entry, settings, conditional, previous if intact else None)
+        except _Transient as exc:
+            last = exc
+        except httpx.RequestError as exc:
+            try:
+                last = _classify(exc, entry, settings, other_urls)
+            except FetchError as final:
+                return _problem(entry, str(final))
+        except httpx.InvalidURL as exc:
+            return _problem(entry, f"invalid url {entry.url}: {exc}; fix `url` in the manifest")
+        except FetchError as exc:
+            return _problem(entry, str(exc))
+        if attempt + 1 < attempts:
+            time.sleep(_backoff(attempt, last.retry_after))
+    return _problem(entry, f"{last} (gave up after {attempts} attempts); rerun later")
+
+
+def _attempt(
+    client: httpx.Client,
+    entry: ManifestEntry,
+    settings: Settings,
+    conditional: dict[str, str],
+    previous: FetchRecord | None,
+) -> FetchOutcome:
+    """Return the outcome of one GET; raise _Transient or FetchError when it did not work."""
+    assert entry.url is not None
+    with client.stream("GET", entry.url, headers=conditional) as response:
+        # Read the status before any bytes.
+        final_url = str(response.url)
+        if response.status_code == 304 and conditional and previous is not None:
+            return FetchOutcome(
+                doc_id=entry.id,
+                status="unchanged",
+                message="not modified (conditional GET answered 304)",
+                record=previous,
+            )
+        if response.status_code in FINAL_STATUSES:
+            raise FetchError(
+                entry.id,
+                f"HTTP {response.status_code} for {final_url}: the file has moved or is gone. "
+                f"Check the document's landing_page ({entry.landing_page or 'none given'}) and "
+                "update `url` in the manifest.",
+            )
+        if response.status_code == 429 or response.status_code >= 500:
+            raise _Transient(
+                f"HTTP {response.status_code} from {final_url}",
+                retry_after=_retry_after(response.headers.get("Retry-After")),
+            )
+        if not response.is_success:
+            raise FetchError(
+                entry.id,
+                f"HTTP {response.status_code} for {final_url}; check `url` in the manifest",
+            )
+        declared = response.headers.get("Content-Length")
+        if declared and declared.isdigit() and int(declared) > settings.max_bytes:
+            raise FetchError(
+                entry.id, _too_big(int(declared), settings.max_bytes, "the server declares")
+            )
+
+        # Stream into a temp file, then check the bytes are what the manifest claims.
+        staged = _stage(
+            response.iter_bytes(CHUNK_BYTES),
+            directory=settings.cache_dir,
+            name=entry.filename,
+            max_bytes=settings.max_bytes,
+            doc_id=entry.id,
+        )
+    try:
+        _check_content(entry, staged.head, staged.size, origin=final_url)
+        _check_pin(entry, staged.sha256)
+        same = previous is not None and previous.sha256 == staged.sha256
+        status: Literal["downloaded", "unchanged"] = "unchanged" if same else "downloaded"
+        message = (
+            "downloaded again; content identical"
+            if same
+            else f"{_human(staged.size)} from {final_url}"
+        )
+        os.replace(staged.path, cached_path(settings, entry))
+        _fsync_dir(settings.cache_dir)
+    finally:
+        staged.path.unlink(missing_ok=True)
+    record = FetchRecord(
+        doc_id=entry.id,
+        source="network",
+        url=entry.url,
+        final_url=final_url,
+        fetched_at=dt.datetime.now(dt.UTC),
+        size=staged.size,
+        sha256=staged.sha256,
+        etag=response.headers.get("ETag"),
+        last_modified=response.headers.get("Last-Modified"),
+        content_type=response.headers.get("Content-Type"),
+        path=entry.filename,
+    )
+    _write_record(settings, record)
+    return FetchOutcome(doc_id=entry.id, status=status, message=message, record=record)
+
+
+def _classify(
+    exc: httpx.RequestError, entry: ManifestEntry, settings: Settings, other_urls: list[str]
+) -> _Transient:
+    """Return the transport failure as retryable, or raise NetworkUnreachable / FetchError."""
+    assert entry.url is not None
+    host = urlsplit(entry.url).hostname or entry.url
+    cause = _os_error(exc)
+    no_route = isinstance(cause, socket.gaierror) or getattr(cause, "errno", None) in {
+        errno.ENETUNREACH,
+        errno.EHOSTUNREACH,
+        errno.ECONNREFUSED,
+    }
+    if isinstance(exc, httpx.ConnectError) and no_route:
+        what = (
+            f"could not resolve {host}"
+            if isinstance(cause, socket.gaierror)
+            else f"could not connect to {host} ({cause})"
+        )
+        # A loopback server being down says nothing about the internet.
+        if not _is_loopback(entry.url) and not _any_reachable(other_urls, settings):
+            raise NetworkUnreachable(
+                f"network unreachable ({what}; no other document host answers either): "
+                f"{MIRROR_HINT}"
+            )
+        raise FetchError(entry.id, f"{what}: check `url` in the manifest, or {MIRROR_HINT}")
+    if (
+        isinstance(exc, httpx.ConnectTimeout)
+        and not _is_loopback(entry.url)
+        and not _any_reachable(other_urls, settings)
+    ):
+        raise NetworkUnreachable(
+            f"network unreachable (connecting to {host} timed out after "
+            f"{settings.timeout_s:g} s and no other document host answers): {MIRROR_HINT}"
+        )
+    if isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)):
+        return _Transient(f"{type(exc).__name__} fetching {entry.url}: {exc or 'no detail'}")
+    raise FetchError(entry.id, f"{type(exc).__name__} fetching {entry.url}: {exc}")
+
+
+def _any_reachable(urls: Iterable[str], settings: Settings) -> bool:
+    """Return whether any of a few other non-loopback hosts answers at all (any HTTP status)."""
+    probed: set[str] = set()
+    with _client(settings) as client:
+        for url in urls:
+            parts = urlsplit(url)
+            if _is_loopback(url) or parts.netloc in probed:
+                continue
+            probed.add(parts.netloc)
+            try:
+                client.head(
+                    f"{parts.scheme}://{parts.netloc}/",
+                    follow_redirects=False,
+                    timeout=min(settings.timeout_s, PROBE_TIMEOUT_S),
+                )
+                return True
+            except httpx.TransportError:
+                pass
+            if len(probed) >= PROBE_HOSTS:
+                break
+    return False
+
+
+def _os_error(exc: BaseException) -> OSError | None:
+    """Return the OSError at the root of an httpx exception chain, if any."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _is_loopback(url: str | None) -> bool:
+    host = urlsplit(url or "").hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _backoff(attempt: int, retry_after: float | None) -> float:
+    if retry_after is not None:
+        return min(retry_after, RETRY_AFTER_MAX_S)
+    return min(BACKOFF_BASE_S * 2**attempt, BACKOFF_MAX_S)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Return a Retry-After header (seconds or an HTTP date) as seconds from now."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
+
+
+# --- mirror --------------------------------------------------------------------------------
+
+
+def _from_mirror(entry: ManifestEntry, mirror: Path, settings: Settings) -> FetchOutcome:
+    """Return the outcome of copying one entry's file from the mirror folder."""
+    source = mirror / entry.filename
+    try:
+        # Check the file before copying it.
+        if not source.is_file():
+            raise FetchError(
+                entry.id, f"not in the mirror: expected {source}; {_where_to_get(entry)}"
+            )
+        size = source.stat().st_size
+        if size > settings.max_bytes:
+            raise FetchError(entry.id, _too_big(size, settings.max_bytes, f"{source} is"))
+        previous = load_record(settings, entry.id)
+        sha256 = _sha256_file(source)
+        _check_pin(entry, sha256)
+        if _cache_intact(settings, entry, previous) and previous and previous.sha256 == sha256:
+            return FetchOutcome(
+                doc_id=entry.id,
+                status="unchanged",
+                message="cached copy already identical",
+                record=previous,
+            )
+
+        # Copy through a temp file, then check what was actually copied.
+        staged = _stage(
+            _read_chunks(source),
+            directory=settings.cache_dir,
+            name=entry.filename,
+            max_bytes=settings.max_bytes,
+            doc_id=entry.id,
+        )
+        try:
+            _check_content(entry, staged.head, staged.size, origin=str(source))
+            _check_pin(entry, staged.sha256)
+            os.replace(staged.path, cached_path(settings, entry))
+            _fsync_dir(settings.cache_dir)
+        finally:
+            staged.path.unlink(missing_ok=True)
+    except FetchError as exc:
+        return _problem(entry, str(exc))
+    except OSError as exc:
+        return _problem(entry, f"could not copy {source}: {exc}")
+    record = FetchRecord(
+        doc_id=entry.id,
+        source="mirror",
+        url=entry.url,
+        final_url=source.resolve().as_uri(),
+        fetched_at=dt.datetime.now(dt.UTC),
+        size=staged.size,
+        sha256=staged.sha256,
+        content_type="application/pdf" if entry.format is DocumentFormat.pdf else "text/html",
+        path=entry.filename,
+    )
+    _write_record(settings, record)
+    return FetchOutcome(
+        doc_id=entry.id,
+        status="copied",
+        message=f"{_human(staged.size)} from {source}",
+        record=record,
+    )
+
+
+def _read_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            yield chunk
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+def _stage(
+    chunks: Iterable[bytes], *, directory: Path, name: str, max_bytes: int, doc_id: str
+) -> _Staged:
+    """Return the chunks written to an fsynced temp file beside `name` (removed on any error)."""
+    # Remove leftovers of a run that was killed mid-download.
+    for stale in directory.glob(f".{name}.*.part"):
+        stale.unlink(missing_ok=True)
+    digest = hashlib.sha256()
+    head = bytearray()
+    size = 0
+    with tempfile.NamedTemporaryFile(
+        dir=directory, prefix=f".{name}.", suffix=".part", delete=False
+    ) as handle:
+        path = Path(handle.name)
+        try:
+            for chunk in chunks:
+                size += len(chunk)
+                if size > max_bytes:
+                    raise FetchError(doc_id, _too_big(size, max_bytes, "the download exceeded"))
+                digest.update(chunk)
+                if len(head) < HEAD_BYTES:
+                    head += chunk[: HEAD_BYTES - len(head)]
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+    return _Staged(path=path, size=size, sha256=digest.hexdigest(), head=bytes(head))
+
+
+def _write_record(settings: Settings, record: FetchRecord) -> None:
+    """Write the record JSON atomically: temp file, fsync, rename."""
+    target = _record_path(settings, record.doc_id)
+    data = record.model_dump_json(indent=2).encode("utf-8")
+    staged = _stage(
+        [data],
+        directory=settings.cache_dir,
+        name=target.name,
+        max_bytes=len(data),
+        doc_id=record.doc_id,
+    )
+    try:
+        os.replace(staged.path, target)
+        _fsync_dir(settings.cache_dir)
+    finally:
+        staged.path.unlink(missing_ok=True)
+
+
+def _record_path(settings: Settings, doc_id: str) -> Path:
+    return settings.cache_dir / f"{doc_id}.json"
+
+
+def _cache_intact(settings: Settings, entry: ManifestEntry, record: FetchRecord | None) -> bool:
+    """Return whether the cached file exists and still has the bytes its record describes."""
+    path = cached_path(settings, entry)
+    if record is None or not path.is_file() or path.stat().st_size != record.size:
+        return False
+    return _sha256_file(path) == record.sha256
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    for chunk in _read_chunks(path):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename durable (POSIX); a no-op where directories cannot be opened."""
+    if not hasattr(os, "O_DIRECTORY"):
+        return
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+# --- checks and messages -------------------------------------------------------------------
+
+
+def _check_content(entry: ManifestEntry, head: bytes, size: int, *, origin: str) -> None:
+    """Raise FetchError when the bytes are empty or not the format the manifest claims."""
+    if size == 0:
+        raise FetchError(entry.id, f"empty file from {origin}")
+    is_pdf = b"%PDF-" in head[:PDF_MAGIC_WINDOW]
+    if entry.format is DocumentFormat.pdf and not is_pdf:
+        if HTML_MARKER.search(head):
+            raise FetchError(
+                entry.id,
+                f"got an HTML page, not a PDF, from {origin} (often an error, login or cookie "
+                f"page): open it in a browser, save the PDF as {entry.filename} and use --mirror",
+            )
+        raise FetchError(entry.id, f"not a PDF (no %PDF- header in the first bytes) from {origin}")
+    if entry.format is DocumentFormat.html:
+        if is_pdf:
+            raise FetchError(entry.id, f"got a PDF where an HTML page was expected, from {origin}")
+        if b"\x00" in head or not HTML_MARKER.search(head):
+            raise FetchError(entry.id, f"not an HTML page (binary or no HTML tags) from {origin}")
+
+
+def _check_pin(entry: ManifestEntry, sha256: str) -> None:
+    if entry.sha256 is not None and sha256 != entry.sha256:
+        raise FetchError(
+            entry.id,
+            f"sha256 {sha256} does not match the manifest pin {entry.sha256}: the file changed "
+            "upstream or is a different edition. Check it, then update or remove `sha256`.",
+        )
+
+
+def _problem(
+    entry: ManifestEntry, message: str, *, status: Literal["failed", "skipped"] = "failed"
+) -> FetchOutcome:
+    """Return a failed (or skipped) outcome whose message starts with the document id."""
+    if not message.startswith(f"{entry.id}:"):
+        message = f"{entry.id}: {message}"
+    return FetchOutcome(doc_id=entry.id, status=status, message=message)
+
+
+def _by_hand(entry: ManifestEntry) -> str:
+    """Return how to fetch this document without the network."""
+    return (
+        f"{_where_to_get(entry)}, save it as {entry.filename} in a folder "
+        "and rerun with --mirror FOLDER"
+    )
+
+
+def _where_to_get(entry: ManifestEntry) -> str:
+    page = entry.landing_page or entry.url
+    return f"download it from {page}" if page else "get the file from its publisher"
+
+
+def _too_big(size: int, max_bytes: int, what: str) -> str:
+    return (
+        f"too large: {what} {_human(size)}, over the {_human(max_bytes)} cap "
+        "(raise IGA_MAX_BYTES if the document really is this large)"
+    )
+
+
+def _human(size: int) -> str:
+    """Return a size in decimal units, as the command line shows them."""
+    if size < 1000:
+        return f"{size} bytes"
+    if size < 1_000_000:
+        return f"{size / 1000:.1f} kB"
+    return f"{size / 1_000_000:.1f} MB"
