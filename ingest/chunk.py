@@ -1,0 +1,233 @@
+"""Cuts a document's cleaned pages into passages sized in the embedding model's own tokens.
+
+Passages are packed from sentences (paragraph, line and sentence boundaries are respected), never
+cross a section heading or a document, overlap their neighbours by a few sentences, and each
+remembers its pages, its section and its character spans in the page texts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from ingest.tokens import TokenCounter
+from ingest.types import ExtractedDocument, Page, PageSpan, Passage
+
+# A sentence ends at . ! ? (optionally closed by a quote or bracket) followed by space and a
+# capital, digit, quote or bullet: "e.g. the" does not split, "units. The" does.
+SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]”’]?\s+(?=[A-Z0-9\"'(“‘•])")
+MAX_SECTION_WORDS = 24
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A sentence (or a window of a long sentence) with its place in a page's text."""
+
+    page: int
+    start: int
+    end: int
+    tokens: int
+    is_heading: bool
+    section: str | None
+
+
+def embedding_text(passage: Passage) -> str:
+    """Return the text to embed for a passage: its section heading, then its text."""
+    section = _section_label(passage.section)
+    if section and not passage.text.startswith(section):
+        return f"{section}\n{passage.text}"
+    return passage.text
+
+
+def chunk_document(
+    doc: ExtractedDocument,
+    counter: TokenCounter,
+    *,
+    target_tokens: int = 200,
+    overlap_tokens: int = 40,
+) -> list[Passage]:
+    """Return the document's passages, none longer than the model's input limit."""
+    # Cut the searchable pages into sentence units, counted in model tokens.
+    units = _units(doc.pages, counter)
+    if not units:
+        return []
+
+    # Pack units greedily into chunks, flushing at section headings and at the target size.
+    pages = {page.number: page for page in doc.pages}
+    chunks: list[list[_Unit]] = []
+    current: list[_Unit] = []
+    fresh = 0  # units in `current` that are not overlap carried from the previous chunk
+    for unit in units:
+        budget = _budget(counter, unit.section, target_tokens)
+        size = sum(u.tokens for u in current)
+        starts_section = unit.is_heading and fresh and not all(u.is_heading for u in current)
+        if current and (starts_section or (fresh and size + unit.tokens > budget)):
+            chunks.append(current)
+            current = [] if starts_section else _overlap(current, overlap_tokens)
+            fresh = 0
+        # Overlap gives way when it leaves no room for the new unit.
+        limit = _budget(counter, unit.section, counter.limit)
+        while current and sum(u.tokens for u in current) + unit.tokens > limit:
+            current.pop(0)
+        current.append(unit)
+        fresh += 1
+    if fresh:
+        chunks.append(current)
+
+    # Turn chunks into passages, splitting any whose exact count still exceeds the limit.
+    passages: list[Passage] = []
+    for chunk in chunks:
+        for fitted in _fit(chunk, pages, counter):
+            passages.append(_passage(doc.doc_id, len(passages), fitted, pages, counter))
+    return passages
+
+
+def _budget(counter: TokenCounter, section: str | None, size: int) -> int:
+    """Tokens left for passage text once the section heading is prepended for embedding."""
+    label = _section_label(section)
+    room = counter.limit - (counter.count(label) if label else 0)
+    return max(16, min(size, room))
+
+
+def _section_label(section: str | None) -> str | None:
+    if not section:
+        return None
+    words = section.split()
+    return " ".join(words[:MAX_SECTION_WORDS])
+
+
+def _overlap(chunk: list[_Unit], overlap_tokens: int) -> list[_Unit]:
+    """Return the trailing sentences of a chunk that fit in the overlap budget."""
+    carried: list[_Unit] = []
+    total = 0
+    for unit in reversed(chunk):
+        if unit.is_heading or total + unit.tokens > overlap_tokens:
+            break
+        carried.insert(0, unit)
+        total += unit.tokens
+    return carried
+
+
+def _fit(chunk: list[_Unit], pages: dict[int, Page], counter: TokenCounter) -> list[list[_Unit]]:
+    """Return the chunk, halved as often as needed so each part fits the model's limit."""
+    section = next((u.section for u in chunk if not u.is_heading), chunk[0].section)
+    text = _text(chunk, pages)
+    label = _section_label(section)
+    full = f"{label}\n{text}" if label and not text.startswith(label) else text
+    if len(chunk) == 1 or counter.count(full) <= counter.limit:
+        return [chunk]
+    middle = len(chunk) // 2
+    return _fit(chunk[:middle], pages, counter) + _fit(chunk[middle:], pages, counter)
+
+
+def _units(pages: list[Page], counter: TokenCounter) -> list[_Unit]:
+    """Return the sentence units of all content pages, each no longer than the model's limit."""
+    raw: list[tuple[int, int, int, bool]] = []  # page, start, end, is_heading
+    for page in pages:
+        if page.kind != "content":
+            continue
+        heading_starts = {h.start for h in page.headings}
+        for start, end in _spans(page.text, r"\n\s*\n"):
+            is_heading = start in heading_starts
+            if is_heading:
+                raw.append((page.number, start, end, True))
+                continue
+            for line_start, line_end in _spans(page.text[start:end], r"\n"):
+                sentence_text = page.text[start + line_start : start + line_end]
+                for s_start, s_end in _spans(sentence_text, SENTENCE_END.pattern):
+                    offset = start + line_start
+                    raw.append((page.number, offset + s_start, offset + s_end, False))
+
+    texts = [_page_text(pages, p)[s:e] for p, s, e, _ in raw]
+    counts = counter.count_many(texts)
+
+    # Assign sections and split sentences too long for any passage into word windows.
+    headings = {(p.number, h.start): h.text for p in pages for h in p.headings}
+    units: list[_Unit] = []
+    section: str | None = None
+    for (page, start, end, is_heading), text, tokens in zip(raw, texts, counts, strict=True):
+        if is_heading:
+            section = headings[(page, start)]
+        limit = _budget(counter, section, counter.limit)
+        if tokens <= limit:
+            units.append(_Unit(page, start, end, tokens, is_heading, section))
+            continue
+        for w_start, w_end, w_tokens in _windows(text, counter, limit):
+            units.append(_Unit(page, start + w_start, start + w_end, w_tokens, False, section))
+    return units
+
+
+def _page_text(pages: list[Page], number: int) -> str:
+    # Pages are numbered 1..n in order, so index directly.
+    return pages[number - 1].text
+
+
+def _spans(text: str, separator: str) -> list[tuple[int, int]]:
+    """Return [start, end) of the non-blank pieces of text between separator matches."""
+    spans = []
+    position = 0
+    for match in [*re.finditer(separator, text), None]:
+        end = match.start() if match else len(text)
+        piece = text[position:end]
+        stripped = piece.strip()
+        if stripped:
+            left = position + (len(piece) - len(piece.lstrip()))
+            spans.append((left, left + len(stripped)))
+        position = match.end() if match else len(text)
+    return spans
+
+
+def _windows(text: str, counter: TokenCounter, limit: int) -> list[tuple[int, int, int]]:
+    """Return word windows of an over-long sentence, each at most `limit` tokens."""
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    counts = counter.count_many([text[s:e] for s, e in words])
+    windows: list[tuple[int, int, int]] = []
+    first = 0
+    total = 0
+    for index, count in enumerate(counts):
+        count = min(count, limit)  # a single absurd "word" (a URL) is cut by _fit later
+        if total + count > limit and index > first:
+            windows.append((words[first][0], words[index - 1][1], total))
+            first, total = index, 0
+        total += count
+    windows.append((words[first][0], words[-1][1], total))
+    return windows
+
+
+def _text(chunk: list[_Unit], pages: dict[int, Page]) -> str:
+    """Return the chunk's text: exact page-text slices, joined by a blank line across pages."""
+    return "\n\n".join(pages[page].text[start:end] for page, start, end in _page_ranges(chunk))
+
+
+def _page_ranges(chunk: list[_Unit]) -> list[tuple[int, int, int]]:
+    ranges: list[tuple[int, int, int]] = []
+    for unit in chunk:
+        if ranges and ranges[-1][0] == unit.page:
+            page, start, _ = ranges[-1]
+            ranges[-1] = (page, start, unit.end)
+        else:
+            ranges.append((unit.page, unit.start, unit.end))
+    return ranges
+
+
+def _passage(
+    doc_id: str, ordinal: int, chunk: list[_Unit], pages: dict[int, Page], counter: TokenCounter
+) -> Passage:
+    text = _text(chunk, pages)
+    # The section is the one in force at the first sentence that is not itself a heading.
+    section = next((u.section for u in chunk if not u.is_heading), chunk[-1].section)
+    digest = hashlib.sha1(f"{doc_id}\n{text}".encode()).hexdigest()[:10]
+    passage = Passage(
+        id=f"{doc_id}#{ordinal:04d}-{digest}",
+        doc_id=doc_id,
+        ordinal=ordinal,
+        first_page=chunk[0].page,
+        last_page=chunk[-1].page,
+        section=section,
+        text=text,
+        spans=[PageSpan(page=p, start=s, end=e) for p, s, e in _page_ranges(chunk)],
+        n_tokens=0,
+    )
+    passage.n_tokens = counter.count(embedding_text(passage))
+    return passage
