@@ -1,0 +1,248 @@
+"""Evaluation question sets: the schema, and a loader whose errors name the question and field."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PositiveInt,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from ingest.errors import IgaError
+from ingest.types import SLUG
+
+QUESTIONS_DIR = Path(__file__).parent / "question_sets"
+MAX_KEYWORDS = 3
+
+
+class QuestionSetError(IgaError):
+    """A question set is missing, unreadable, or has an invalid question."""
+
+
+class QuestionType(StrEnum):
+    """What kind of question it is; metrics are reported per type."""
+
+    factual = "factual"
+    numeric = "numeric"
+    date = "date"
+    definition = "definition"
+    list_ = "list"
+    paraphrase = "paraphrase"
+    multi_document = "multi-document"
+    out_of_scope = "out-of-scope"
+
+
+class ExpectedSource(BaseModel):
+    """A document that answers the question, and the physical pages where the answer is."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    doc: str = Field(description="Manifest id of the document.")
+    pages: list[PositiveInt] = Field(
+        default_factory=list,
+        description="Physical 1-based pages, as a PDF viewer counts them (not printed labels). "
+        "Empty when only the document is known: any passage of it then counts as the right page.",
+    )
+
+    @field_validator("doc")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError("must be a manifest document id (a lowercase slug)")
+        return value
+
+    @field_validator("pages")
+    @classmethod
+    def _distinct(cls, value: list[int]) -> list[int]:
+        if len(set(value)) != len(value):
+            raise ValueError("lists a page more than once")
+        return sorted(value)
+
+
+class Question(BaseModel):
+    """One evaluation question with where its answer is and how to recognise it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(description="Unique slug, e.g. 'aw-01'.")
+    question: str = Field(min_length=1)
+    type: QuestionType
+    expected: list[ExpectedSource] = Field(
+        default_factory=list, description="Empty exactly when the question is out of scope."
+    )
+    answer: str = Field(default="", description="Short expected answer; empty when out of scope.")
+    keywords: list[str] = Field(
+        default_factory=list,
+        description="1-3 strings a correct passage contains (case-insensitive, whitespace "
+        "normalised); empty when out of scope.",
+    )
+
+    # Field validators run in declaration order, so `type` is already in `info.data` below
+    # (absent only when it was itself invalid, which is reported on its own).
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError(
+                "must be a lowercase slug (letters, digits, '.', '_', '-'), e.g. 'aw-01'"
+            )
+        return value
+
+    @field_validator("expected")
+    @classmethod
+    def _expected_fits_type(
+        cls, value: list[ExpectedSource], info: ValidationInfo
+    ) -> list[ExpectedSource]:
+        kind = info.data.get("type")
+        if kind is None:
+            return value
+        if kind is QuestionType.out_of_scope:
+            if value:
+                raise ValueError("must be empty for an out-of-scope question")
+            return value
+        if not value:
+            raise ValueError("must list at least one document for an answerable question")
+        docs = [source.doc for source in value]
+        repeated = sorted({doc for doc in docs if docs.count(doc) > 1})
+        if repeated:
+            raise ValueError(f"lists document {repeated[0]!r} more than once; merge its pages")
+        if kind is QuestionType.multi_document and len(docs) < 2:
+            raise ValueError("a multi-document question must list at least two documents")
+        return value
+
+    @field_validator("answer")
+    @classmethod
+    def _answer_fits_type(cls, value: str, info: ValidationInfo) -> str:
+        kind = info.data.get("type")
+        if kind is QuestionType.out_of_scope and value.strip():
+            raise ValueError("must be empty for an out-of-scope question")
+        if kind is not None and kind is not QuestionType.out_of_scope and not value.strip():
+            raise ValueError("must be given for an answerable question")
+        return value.strip()
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords_fit_type(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        kind = info.data.get("type")
+        if kind is None:
+            return value
+        if kind is QuestionType.out_of_scope:
+            if value:
+                raise ValueError("must be empty for an out-of-scope question")
+            return value
+        if not 1 <= len(value) <= MAX_KEYWORDS:
+            raise ValueError(
+                f"an answerable question needs 1-{MAX_KEYWORDS} keywords, got {len(value)}"
+            )
+        if any(not keyword.strip() for keyword in value):
+            raise ValueError("contains a blank keyword")
+        return [keyword.strip() for keyword in value]
+
+    @property
+    def answerable(self) -> bool:
+        """False for out-of-scope questions, which the assistant should decline."""
+        return self.type is not QuestionType.out_of_scope
+
+    @property
+    def doc_ids(self) -> set[str]:
+        return {source.doc for source in self.expected}
+
+
+class QuestionSet(BaseModel):
+    """A named list of questions; ids are unique."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    questions: list[Question] = Field(min_length=1)
+
+    @field_validator("questions")
+    @classmethod
+    def _unique_ids(cls, value: list[Question]) -> list[Question]:
+        first_seen: dict[str, int] = {}
+        for number, question in enumerate(value, start=1):
+            if question.id in first_seen:
+                raise ValueError(
+                    f"question id {question.id!r} appears more than once "
+                    f"(#{first_seen[question.id]} and #{number})"
+                )
+            first_seen[question.id] = number
+        return value
+
+    @property
+    def doc_ids(self) -> set[str]:
+        """Every document some question expects."""
+        return {doc for question in self.questions for doc in question.doc_ids}
+
+
+def load_question_set(path: Path, *, known_docs: set[str] | None = None) -> QuestionSet:
+    """Return the validated question set at `path`, or raise QuestionSetError saying what is wrong.
+
+    With `known_docs` (e.g. the manifest's ids), every expected document must be one of them.
+    """
+    # Read the file.
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise QuestionSetError(
+            f"question set not found: {path}. Bundled sets are in {QUESTIONS_DIR}."
+        ) from None
+    except yaml.YAMLError as exc:
+        raise QuestionSetError(f"{path}: not valid YAML: {exc}") from None
+
+    # Check the overall shape first, so that messages can name questions by id.
+    if not isinstance(raw, dict) or not isinstance(raw.get("questions"), list):
+        raise QuestionSetError(f"{path}: expected a mapping with 'name:' and a 'questions:' list")
+    try:
+        question_set = QuestionSet.model_validate(raw)
+    except ValidationError as exc:
+        raise QuestionSetError(_describe(path, raw["questions"], exc)) from None
+
+    # Check document ids against the corpus, when one is given.
+    if known_docs is not None:
+        _check_known_docs(path, question_set, known_docs)
+    return question_set
+
+
+def _check_known_docs(path: Path, question_set: QuestionSet, known_docs: set[str]) -> None:
+    """Raise QuestionSetError listing every expected document that is not in `known_docs`."""
+    lines = [
+        f"  question {question.id!r}, field 'expected.{index}.doc': unknown document {source.doc!r}"
+        for question in question_set.questions
+        for index, source in enumerate(question.expected)
+        if source.doc not in known_docs
+    ]
+    if lines:
+        header = f"{path}: questions expect documents the manifest does not list"
+        footer = "  Fix the ids, or add the documents to the manifest."
+        raise QuestionSetError("\n".join([header, *lines, footer]))
+
+
+def _describe(path: Path, questions: list, exc: ValidationError) -> str:
+    """One line per problem: `question 'aw-01' (#3), field 'keywords': ...`."""
+    lines = [f"{path}: invalid question set"]
+    for error in exc.errors():
+        loc = list(error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        if len(loc) >= 2 and loc[0] == "questions" and isinstance(loc[1], int):
+            index = loc[1]
+            item = questions[index] if index < len(questions) else None
+            question_id = item.get("id") if isinstance(item, dict) else None
+            where = f"question #{index + 1}"
+            if question_id:
+                where = f"question {question_id!r} (#{index + 1})"
+            field = ".".join(str(part) for part in loc[2:]) or "(question)"
+            lines.append(f"  {where}, field {field!r}: {message}")
+        else:
+            lines.append(f"  {'.'.join(str(p) for p in loc) or '(question set)'}: {message}")
+    return "\n".join(lines)

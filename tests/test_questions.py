@@ -1,0 +1,303 @@
+"""The question-set schema and loader, and the bundled sets checked against the real corpus."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assistant.metrics import normalise_text
+from assistant.questions import (
+    QUESTIONS_DIR,
+    Question,
+    QuestionSetError,
+    QuestionType,
+    load_question_set,
+)
+from ingest.manifest import load_manifest
+
+REPO = Path(__file__).parents[1]
+CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"
+DEV = QUESTIONS_DIR / "dev.yaml"
+IMAGING = QUESTIONS_DIR / "imaging.yaml"
+DEV_DOCS = {
+    "analystx-workforce-survey-2022",
+    "data-driven-healthcare-2030-full",
+    "data-driven-healthcare-2030-summary",
+    "tphc-digital-data-analytics-impact-2023-24",
+}
+
+# Terms whose absence from the whole development corpus shows each out-of-scope question is
+# truly unanswered there (lower-case; matched on whitespace-normalised text).
+OUT_OF_SCOPE_TERMS = {
+    "oos-01": ["turnaround", "reported within", "reporting time"],
+    "oos-02": ["mri scan", "mri wait", "diagnostic waiting"],
+    "oos-03": ["ct scan", "computed tomography", "ct capacity"],
+    "oos-04": ["diagnostic centre", "diagnostic hub", "community diagnostic"],
+    "oos-05": ["radiographer", "vacancy rate"],
+    "oos-06": ["18-week", "18 weeks", "referral to treatment", "referral-to-treatment"],
+    "oos-07": ["four hours", "four-hour", "4 hours", "a&e"],
+    "oos-08": ["screening", "mammogra", "breast cancer"],
+    "oos-09": ["ir(me)r", "ionising", "radiation"],
+    "oos-10": ["faster diagnosis", "28-day", "28 days", "suspected cancer"],
+    "oos-11": ["sonograph", "ultrasound"],
+    "oos-12": ["net zero", "carbon", "emission"],
+}
+
+DEV_QUESTIONS = load_question_set(DEV).questions
+
+
+def _answerable(**changes: object) -> dict:
+    question = {
+        "id": "q-01",
+        "question": "How many data professionals are there?",
+        "type": "numeric",
+        "expected": [{"doc": "analystx-workforce-survey-2022", "pages": [3]}],
+        "answer": "about 13,025",
+        "keywords": ["13,025"],
+    }
+    return question | changes
+
+
+def _write(tmp_path: Path, questions: list[dict], **extra: object) -> Path:
+    path = tmp_path / "set.yaml"
+    path.write_text(yaml.safe_dump({"name": "t", "questions": questions} | extra))
+    return path
+
+
+# --- The loader ---
+
+
+def test_valid_set_loads_with_pages_sorted(tmp_path: Path) -> None:
+    expected = [{"doc": "analystx-workforce-survey-2022", "pages": [23, 3]}]
+    oos = {"id": "q-02", "question": "How long do MRI waits last?", "type": "out-of-scope"}
+    path = _write(tmp_path, [_answerable(expected=expected), oos])
+
+    question_set = load_question_set(path, known_docs=DEV_DOCS)
+
+    assert [q.id for q in question_set.questions] == ["q-01", "q-02"]
+    assert question_set.questions[0].expected[0].pages == [3, 23]
+    assert question_set.questions[1].answerable is False
+    assert question_set.doc_ids == {"analystx-workforce-survey-2022"}
+
+
+@pytest.mark.parametrize(
+    ("question", "field", "says"),
+    [
+        pytest.param(
+            _answerable(type="out-of-scope", answer="", keywords=[]),
+            "expected",
+            "must be empty for an out-of-scope question",
+            id="out-of-scope-with-expected",
+        ),
+        pytest.param(
+            {"id": "q-01", "question": "?", "type": "out-of-scope", "keywords": ["x"]},
+            "keywords",
+            "must be empty",
+            id="out-of-scope-with-keywords",
+        ),
+        pytest.param(
+            _answerable(expected=[]),
+            "expected",
+            "at least one document",
+            id="answerable-without-expected",
+        ),
+        pytest.param(_answerable(keywords=[]), "keywords", "needs 1-3 keywords", id="no-keywords"),
+        pytest.param(
+            _answerable(keywords=["a", "b", "c", "d"]),
+            "keywords",
+            "got 4",
+            id="four-keywords",
+        ),
+        pytest.param(_answerable(keywords=["a", " "]), "keywords", "blank", id="blank-keyword"),
+        pytest.param(_answerable(answer=""), "answer", "must be given", id="no-answer"),
+        pytest.param(
+            _answerable(expected=[{"doc": "analystx-workforce-survey-2022", "pages": [0]}]),
+            "expected.0.pages.0",
+            "greater than 0",
+            id="page-zero",
+        ),
+        pytest.param(
+            _answerable(expected=[{"doc": "analystx-workforce-survey-2022", "pages": [3, 3]}]),
+            "expected.0.pages",
+            "more than once",
+            id="repeated-page",
+        ),
+        pytest.param(_answerable(type="trivia"), "type", "factual", id="unknown-type"),
+        pytest.param(
+            _answerable(type="multi-document"),
+            "expected",
+            "at least two documents",
+            id="multi-document-with-one-document",
+        ),
+        pytest.param(
+            _answerable(
+                expected=[
+                    {"doc": "analystx-workforce-survey-2022", "pages": [3]},
+                    {"doc": "analystx-workforce-survey-2022", "pages": [23]},
+                ]
+            ),
+            "expected",
+            "more than once",
+            id="repeated-document",
+        ),
+        pytest.param(_answerable(id="Q 1"), "id", "slug", id="bad-id"),
+        pytest.param(_answerable(keyword=["x"]), "keyword", "Extra inputs", id="unknown-field"),
+    ],
+)
+def test_invalid_question_names_question_and_field(
+    tmp_path: Path, question: dict, field: str, says: str
+) -> None:
+    path = _write(tmp_path, [question])
+
+    with pytest.raises(QuestionSetError) as caught:
+        load_question_set(path)
+
+    message = str(caught.value)
+    assert f"question {question['id']!r} (#1), field '{field}'" in message
+    assert says in message
+
+
+def test_duplicate_ids_are_named(tmp_path: Path) -> None:
+    path = _write(tmp_path, [_answerable(), _answerable()])
+
+    with pytest.raises(QuestionSetError, match=r"'q-01' appears more than once \(#1 and #2\)"):
+        load_question_set(path)
+
+
+def test_unknown_document_is_named_when_known_docs_are_given(tmp_path: Path) -> None:
+    path = _write(tmp_path, [_answerable()])
+
+    with pytest.raises(QuestionSetError) as caught:
+        load_question_set(path, known_docs={"girft-radiology-2020"})
+
+    assert "question 'q-01', field 'expected.0.doc'" in str(caught.value)
+    assert "unknown document 'analystx-workforce-survey-2022'" in str(caught.value)
+
+
+def test_missing_file_says_where_bundled_sets_are(tmp_path: Path) -> None:
+    with pytest.raises(QuestionSetError, match=r"question set not found.*Bundled sets are in"):
+        load_question_set(tmp_path / "absent.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        pytest.param("name: [unclosed", "not valid YAML", id="bad-yaml"),
+        pytest.param("- just\n- a list\n", "expected a mapping", id="not-a-mapping"),
+        pytest.param("name: t\nquestions: []\n", "at least 1 item", id="no-questions"),
+    ],
+)
+def test_malformed_file_is_reported(tmp_path: Path, text: str, says: str) -> None:
+    path = tmp_path / "set.yaml"
+    path.write_text(text)
+
+    with pytest.raises(QuestionSetError, match=says):
+        load_question_set(path)
+
+
+# --- The bundled sets ---
+
+
+@pytest.mark.parametrize("path", [pytest.param(DEV, id="dev"), pytest.param(IMAGING, id="imaging")])
+def test_bundled_set_loads(path: Path) -> None:
+    question_set = load_question_set(path)
+
+    assert question_set.name == path.stem
+
+
+def test_dev_set_has_the_planned_mix() -> None:
+    types = Counter(question.type for question in DEV_QUESTIONS)
+    per_doc = Counter(doc for question in DEV_QUESTIONS for doc in question.doc_ids)
+
+    assert len(DEV_QUESTIONS) >= 60
+    assert set(types) == set(QuestionType)
+    assert types[QuestionType.paraphrase] >= 15
+    assert types[QuestionType.out_of_scope] >= 10
+    assert set(per_doc) == DEV_DOCS
+    assert min(per_doc.values()) >= 5
+    assert per_doc.most_common(1)[0][0] == "data-driven-healthcare-2030-full"
+
+
+def test_every_out_of_scope_dev_question_has_checked_terms() -> None:
+    out_of_scope = {q.id for q in DEV_QUESTIONS if q.type is QuestionType.out_of_scope}
+
+    assert out_of_scope == set(OUT_OF_SCOPE_TERMS)
+
+
+def test_imaging_set_leaves_pages_unknown() -> None:
+    question_set = load_question_set(IMAGING)
+
+    assert all(not source.pages for q in question_set.questions for source in q.expected)
+    assert "unknown" in question_set.description
+
+
+def test_imaging_set_documents_are_in_project_manifest() -> None:
+    manifest_path = REPO / "corpus_manifest.yaml"
+    if not manifest_path.exists():
+        pytest.skip("corpus_manifest.yaml not written yet")
+    known = {entry.id for entry in load_manifest(manifest_path).documents}
+
+    load_question_set(IMAGING, known_docs=known)
+
+
+# --- The dev set against the real PDFs ---
+
+
+@pytest.fixture(scope="module")
+def corpus_pages() -> dict[str, list[str]]:
+    """Each development document's pages as pypdf extracts them, whitespace-normalised."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"development corpus not found at {CORPUS}")
+    from pypdf import PdfReader
+
+    return {
+        path.stem: [normalise_text(page.extract_text() or "") for page in PdfReader(path).pages]
+        for path in sorted(CORPUS.glob("*.pdf"))
+    }
+
+
+@pytest.mark.corpus
+def test_dev_set_documents_are_in_corpus_manifest() -> None:
+    if not CORPUS.is_dir():
+        pytest.skip(f"development corpus not found at {CORPUS}")
+    known = {entry.id for entry in load_manifest(CORPUS / "manifest.yaml").documents}
+
+    load_question_set(DEV, known_docs=known)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    "question", [pytest.param(q, id=q.id) for q in DEV_QUESTIONS if q.answerable]
+)
+def test_keywords_occur_on_expected_pages(
+    question: Question, corpus_pages: dict[str, list[str]]
+) -> None:
+    for source in question.expected:
+        count = len(corpus_pages[source.doc])
+        assert all(page <= count for page in source.pages), f"{source.doc} has {count} pages"
+    for keyword in question.keywords:
+        found = [
+            (source.doc, page)
+            for source in question.expected
+            for page in source.pages or range(1, len(corpus_pages[source.doc]) + 1)
+            if normalise_text(keyword) in corpus_pages[source.doc][page - 1]
+        ]
+        assert found, f"keyword {keyword!r} is on none of the expected pages"
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("question_id", sorted(OUT_OF_SCOPE_TERMS))
+def test_out_of_scope_terms_are_absent_from_corpus(
+    question_id: str, corpus_pages: dict[str, list[str]]
+) -> None:
+    present = [
+        (term, doc)
+        for term in OUT_OF_SCOPE_TERMS[question_id]
+        for doc, pages in corpus_pages.items()
+        if any(term in page for page in pages)
+    ]
+
+    assert not present, f"{question_id} may be answerable: {present}"
