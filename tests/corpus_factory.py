@@ -1,0 +1,248 @@
+"""Generates a small corpus of imaging-guidance documents (real PDF and HTML bytes) for tests.
+
+The facts are invented for the tests, placed on known pages so retrieval and answers can be
+checked against them. Each PDF has a running header and footer, a title page and numbered
+headings, like the real reports.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+
+GENERIC = (
+    "Networks should plan services together and share what they learn with their partners. "
+    "Local leaders are asked to review progress every quarter and to publish the results. "
+)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A question the corpus answers, where, and a phrase the right passage contains."""
+
+    question: str
+    doc_id: str
+    page: int
+    phrase: str
+
+
+# Each document: id, title, publisher, date, extra manifest fields, and pages of
+# (heading, paragraphs). Page 1 is always the title page.
+DOCUMENTS: list[dict] = [
+    {
+        "id": "network-guide-2021",
+        "title": "Diagnostic imaging network implementation guide",
+        "publisher": "NHS England",
+        "published": "2021-04-01",
+        "pages": [
+            [
+                (
+                    "1 Introduction",
+                    [
+                        "This guide explains how diagnostic imaging networks are set up and run. "
+                        + GENERIC * 2,
+                    ],
+                ),
+                (
+                    "2 Network governance",
+                    [
+                        "Each imaging network should have a network board chaired by a senior "
+                        "responsible officer, with clinical directors from every member trust. "
+                        "The board agrees a memorandum of understanding that sets out how "
+                        "decisions are made and how disputes are resolved.",
+                        GENERIC,
+                    ],
+                ),
+            ],
+            [
+                (
+                    "3 Reporting turnaround",
+                    [
+                        "No examination should take longer than four weeks to be reported. "
+                        "Urgent inpatient examinations should be reported within twenty-four hours, "
+                        "and the turnaround time (TAT) should be monitored monthly by the network.",
+                        GENERIC,
+                    ],
+                ),
+                (
+                    "4 Workforce",
+                    [
+                        "Networks should develop a single workforce plan covering radiologists, "
+                        "radiographers and support workers, and should share reporting capacity "
+                        "across member trusts through a common image-sharing platform.",
+                    ],
+                ),
+            ],
+        ],
+    },
+    {
+        "id": "diagnostics-review-2020",
+        "title": "Diagnostics: recovery and renewal (test edition)",
+        "publisher": "Independent review",
+        "published": "2020-10-01",
+        "pages": [
+            [
+                (
+                    "1 Community diagnostic centres",
+                    [
+                        "Community diagnostic centres should be established away from acute hospital "
+                        "sites so that elective tests are protected from emergency pressures. "
+                        + GENERIC,
+                    ],
+                ),
+            ],
+            [
+                (
+                    "2 Equipment",
+                    [
+                        "Computed tomography capacity should be doubled over the next five years, "
+                        "and scanners older than ten years should be replaced.",
+                        GENERIC,
+                    ],
+                ),
+            ],
+        ],
+    },
+    {
+        "id": "pacs-guide-2019",
+        "title": "Image sharing and PACS guide",
+        "publisher": "NHS Improvement",
+        "published": "2019-11-01",
+        "superseded_by": "network-guide-2021",
+        "pages": [
+            [
+                (
+                    "1 Image sharing",
+                    [
+                        "Picture archiving and communication systems should be procured jointly so "
+                        "that every trust in a network can view and report images from the others.",
+                        "Suppliers must show how their viewers treat markup such as "
+                        "<script>alert(1)</script> inside report text.",
+                    ],
+                ),
+                (
+                    "2 Reporting turnaround",
+                    [
+                        "No examination should take longer than four weeks to be reported. "
+                        + GENERIC,
+                    ],
+                ),
+            ],
+        ],
+    },
+]
+
+HTML_DOCUMENT = {
+    "id": "turnaround-page-2023",
+    "title": "Diagnostic imaging reporting turnaround times (test page)",
+    "publisher": "NHS England",
+    "published": "2023-08-01",
+    "html": """<!DOCTYPE html><html><head><title>Reporting turnaround times</title>
+<script>window.tracking = true;</script><style>body { color: black; }</style></head>
+<body><nav><a href="/">Home</a> | <a href="/news">News</a></nav>
+<main><h1>Diagnostic imaging reporting turnaround times</h1>
+<h2>Outsourced reporting</h2>
+<p>Independent sector reporting providers should return routine reports within seven days
+of receiving the images, with the provider's performance reviewed at each contract meeting.</p>
+<h2>Audit</h2><p>Trusts should audit a sample of outsourced reports every year.</p>
+</main><footer>Copyright NHS England</footer></body></html>""",
+}
+
+FACTS = [
+    Fact(
+        "What is the maximum time for an examination to be reported?",
+        "network-guide-2021",
+        3,
+        "four weeks",
+    ),
+    Fact(
+        "Who chairs the imaging network board?",
+        "network-guide-2021",
+        2,
+        "senior responsible officer",
+    ),
+    Fact(
+        "Where should community diagnostic centres be located?",
+        "diagnostics-review-2020",
+        2,
+        "away from acute hospital",
+    ),
+    Fact(
+        "How much should CT capacity grow over five years?",
+        "diagnostics-review-2020",
+        3,
+        "doubled",
+    ),
+    Fact(
+        "How quickly should outsourced reporting providers return routine reports?",
+        "turnaround-page-2023",
+        1,
+        "seven days",
+    ),
+]
+
+# Questions the generated corpus does not answer.
+OUT_OF_SCOPE = [
+    "What is the price of a litre of petrol in Aberdeen?",
+    "How many goals did the football team score last season?",
+]
+
+
+def write_pdf(path: Path, document: dict) -> None:
+    """Write a document as a PDF: title page, then content pages with header and footer."""
+    buffer = io.BytesIO()
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    width, height = A4
+    pdf.setTitle(document["title"])
+    pdf.setFont("Helvetica-Bold", 20)
+    pdf.drawString(72, height - 200, document["title"])
+    pdf.setFont("Helvetica", 12)
+    pdf.drawString(72, height - 230, f"{document['publisher']}, {document['published']}")
+    pdf.showPage()
+    for number, sections in enumerate(document["pages"], start=2):
+        pdf.setFont("Helvetica", 8)
+        pdf.drawString(72, height - 40, f"{document['title']} | Classification: Official")
+        pdf.drawString(width - 120, 30, f"Page {number}")
+        y = height - 90
+        for heading, paragraphs in sections:
+            pdf.setFont("Helvetica-Bold", 13)
+            pdf.drawString(72, y, heading)
+            y -= 24
+            pdf.setFont("Helvetica", 10)
+            for paragraph in paragraphs:
+                for line in textwrap.wrap(paragraph, 95):
+                    pdf.drawString(72, y, line)
+                    y -= 14
+                y -= 10
+            y -= 8
+        pdf.showPage()
+    pdf.save()
+    path.write_bytes(buffer.getvalue())
+
+
+def write_corpus(folder: Path) -> Path:
+    """Write every document and a manifest into `folder`; return the manifest's path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for document in DOCUMENTS:
+        write_pdf(folder / f"{document['id']}.pdf", document)
+        entry = {k: document[k] for k in ("id", "title", "publisher", "published")}
+        entry["format"] = "pdf"
+        entry["url"] = f"https://example.org/guidance/{document['id']}.pdf"
+        if "superseded_by" in document:
+            entry["superseded_by"] = document["superseded_by"]
+        entries.append(entry)
+    (folder / f"{HTML_DOCUMENT['id']}.html").write_text(HTML_DOCUMENT["html"], encoding="utf-8")
+    entries.append(
+        {k: HTML_DOCUMENT[k] for k in ("id", "title", "publisher", "published")}
+        | {"format": "html", "url": f"https://example.org/guidance/{HTML_DOCUMENT['id']}/"}
+    )
+    manifest = folder / "manifest.yaml"
+    manifest.write_text(yaml.safe_dump({"documents": entries}, sort_keys=False), encoding="utf-8")
+    return manifest
