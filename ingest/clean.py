@@ -155,6 +155,40 @@ def remove_running_lines(pages: list[RawPage]) -> list[RawPage]:
     return cleaned
 
 
+_PRINTED_NUMBER = (
+    re.compile(r"(?:page\s*)?(\d{1,4})(?:\s*(?:of|/)\s*\d{1,4})?", re.IGNORECASE),
+    re.compile(r"(\d{1,4})\s*[|•·]\s*\S.*"),  # "2 | Report title"
+    re.compile(r".*\S\s*[|•·]\s*(?:page\s*)?(\d{1,4})", re.IGNORECASE),  # "Report title | 2"
+)
+
+
+def printed_page_labels(pages: list[RawPage]) -> list[str | None]:
+    """Return each page's printed number where it differs from its physical position.
+
+    Reports often number from the first page after the cover: physical page 3 prints "2". The
+    number is read from the page's header or footer, and trusted only when most pages that
+    print one agree on the same offset from the physical page.
+    """
+    printed: dict[int, int] = {}
+    for number, page in enumerate(pages, start=1):
+        for index in _edge_lines(page):
+            text = collapse_spaces(page.lines[index].text)
+            match = next((m for p in _PRINTED_NUMBER if (m := p.fullmatch(text))), None)
+            if match:
+                printed[number] = int(match.group(1))
+                break
+    offsets = Counter(value - number for number, value in printed.items())
+    if not offsets:
+        return [None] * len(pages)
+    offset, agreeing = offsets.most_common(1)[0]
+    if offset == 0 or agreeing < max(3, len(printed) // 2 + 1):
+        return [None] * len(pages)
+    return [
+        str(printed[number]) if printed.get(number) == number + offset else None
+        for number in range(1, len(pages) + 1)
+    ]
+
+
 # ---------------------------------------------------------------------------------------------
 # Contents pages
 
@@ -604,6 +638,7 @@ def clean_pages(pages: list[RawPage]) -> list[Page]:
     # Characters and spacing first: every later rule compares text.
     pages = [_normalized(page) for page in pages]
     has_text = [any(ch.isalnum() for line in page.lines for ch in line.text) for page in pages]
+    labels = printed_page_labels(pages)
     pages = remove_running_lines(pages)
     style = _measure(pages)
 
@@ -621,10 +656,11 @@ def clean_pages(pages: list[RawPage]) -> list[Page]:
             page_blocks = [replace(block, heading_level=None) for block in page_blocks]
         text, headings = assemble(page_blocks)
         # No text layer: nothing on the page at all, or only running lines over an image.
+        label = labels[number - 1]
         if not has_text[number - 1] or (not text and page.has_images):
-            cleaned.append(Page(number=number, text="", kind="empty"))
+            cleaned.append(Page(number=number, label=label, text="", kind="empty"))
         elif contents[number - 1]:
-            cleaned.append(Page(number=number, text=text, kind="contents"))
+            cleaned.append(Page(number=number, label=label, text=text, kind="contents"))
         else:
-            cleaned.append(Page(number=number, text=text, headings=headings))
+            cleaned.append(Page(number=number, label=label, text=text, headings=headings))
     return cleaned

@@ -378,6 +378,7 @@ def _pdf_pages(payload: Payload) -> tuple[list[Page], list[str]]:
         for page in payload["pages"]
     ]
     pages = clean_pages(raw)
+    # The PDF's own page labels win over numbers read from its running headers and footers.
     for index, page in enumerate(pages):
         label = payload["pages"][index]["label"]
         if label and label != str(page.number):

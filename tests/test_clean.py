@@ -15,6 +15,7 @@ from ingest.clean import (
     join_wrapped,
     keep_line_end_hyphen,
     normalize_text,
+    printed_page_labels,
     remove_running_lines,
     running_key,
 )
@@ -458,3 +459,44 @@ def test_intentionally_blank_page_is_content_without_text() -> None:
     pages.append(RawPage.from_text("Imaging network guide\n\n5"))
     cleaned = clean_pages(pages)
     assert (cleaned[-1].kind, cleaned[-1].text) == ("content", "")
+
+
+def _numbered_pages(footer: str, count: int, offset: int) -> list[RawPage]:
+    cover = RawPage.from_text("Imaging network guide\nApril 2021")
+    body = [
+        RawPage.from_text(
+            f"Heading {n}\nSome body text on this page.\n{footer.format(n=n + offset)}"
+        )
+        for n in range(2, count + 2)
+    ]
+    return [cover, *body]
+
+
+@pytest.mark.parametrize(
+    "footer",
+    [
+        pytest.param("{n} | Imaging network guide", id="number-bar-title"),
+        pytest.param("Imaging network guide | {n}", id="title-bar-number"),
+        pytest.param("Page {n} of 12", id="page-n-of-m"),
+        pytest.param("{n}", id="bare-number"),
+    ],
+)
+def test_printed_page_numbers_become_labels_when_offset_from_physical(footer):
+    pages = _numbered_pages(footer, count=6, offset=-1)
+    assert printed_page_labels(pages) == [None, "1", "2", "3", "4", "5", "6"]
+
+
+def test_printed_numbers_equal_to_physical_pages_give_no_labels():
+    assert printed_page_labels(_numbered_pages("{n} | Guide", count=6, offset=0)) == [None] * 7
+
+
+def test_printed_numbers_without_a_consistent_offset_give_no_labels():
+    pages = _numbered_pages("{n} | Guide", count=6, offset=-1)
+    pages[2:5] = [RawPage.from_text(f"Text\nMore text\n{n} | Guide") for n in (40, 9, 17)]
+    assert printed_page_labels(pages) == [None] * 7
+
+
+def test_cleaned_pages_carry_printed_labels():
+    pages = clean_pages(_numbered_pages("{n} | Imaging network guide", count=6, offset=-1))
+    assert [p.label for p in pages] == [None, "1", "2", "3", "4", "5", "6"]
+    assert all("Imaging network guide" not in p.text for p in pages[1:])

@@ -55,10 +55,11 @@ def test_page_labels_from_pdf_where_they_differ_from_the_number(
     assert [page.label for page in report.pages] == ["i", "ii", "1", "2", "3", "4"]
 
 
-def test_no_labels_when_pdf_has_none(tmp_path: Path) -> None:
+def test_printed_footer_numbers_label_pages_when_pdf_has_no_labels(tmp_path: Path) -> None:
+    # The body's footers print "Page 1".."Page 3" on physical pages 3-5.
     path = _write(tmp_path, "plain.pdf", pdf_factory.report_pdf(page_labels=False))
     document = extract.extract_document(path, doc_id="plain", fmt=PDF)
-    assert all(page.label is None for page in document.pages)
+    assert [page.label for page in document.pages] == [None, None, "1", "2", "3", None]
 
 
 def test_sha256_is_of_the_file_bytes(report: ExtractedDocument, report_bytes: bytes) -> None:
