@@ -1,0 +1,410 @@
+"""The `iga` command: fetch, ingest, build, status, ask, serve and eval."""
+
+from __future__ import annotations
+
+import functools
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ingest.errors import IgaError
+from ingest.settings import Settings
+from ingest.types import Manifest
+
+app = typer.Typer(
+    help="Imaging Guidance Assistant: cited answers from national NHS imaging guidance.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="Where caches and the index live (default ./data, or $IGA_DATA_DIR).",
+        show_default=False,
+    ),
+]
+ManifestPath = Annotated[
+    Path | None,
+    typer.Option(
+        "--manifest",
+        help="The documents to serve (default corpus_manifest.yaml, or $IGA_MANIFEST).",
+        show_default=False,
+    ),
+]
+Mirror = Annotated[
+    Path | None,
+    typer.Option(
+        "--mirror",
+        help="Take <id>.pdf / <id>.html from this folder instead of the network (offline use).",
+        exists=True,
+        file_okay=False,
+    ),
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reports_errors(command: F) -> F:
+    """Turn the product's own errors into a red message and exit status 1, not a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except IgaError as exc:
+            errors.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            errors.print("[yellow]interrupted: nothing already built was changed[/]")
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def make_settings(data_dir: Path | None, manifest: Path | None, **overrides: Any) -> Settings:
+    """Return settings from defaults and IGA_* variables, with the flags given on top."""
+    given = {"data_dir": data_dir, "manifest": manifest, **overrides}
+    return Settings(**{k: v for k, v in given.items() if v is not None})
+
+
+def _load_manifest(settings: Settings) -> Manifest:
+    from ingest.manifest import load_manifest
+
+    return load_manifest(settings.manifest)
+
+
+@app.command()
+@reports_errors
+def fetch(
+    data_dir: DataDir = None,
+    manifest: ManifestPath = None,
+    mirror: Mirror = None,
+    only: Annotated[list[str] | None, typer.Option("--only", help="Just these ids.")] = None,
+) -> None:
+    """Download the manifest's documents into the cache (or copy them from --mirror)."""
+    from ingest.fetch import FetchOutcome, fetch_documents
+
+    settings = make_settings(data_dir, manifest)
+    documents = _load_manifest(settings)
+
+    def show(outcome: FetchOutcome) -> None:
+        colour = {"failed": "red", "skipped": "yellow"}.get(outcome.status, "green")
+        console.print(f"  [{colour}]{outcome.status:>10}[/] {outcome.doc_id}", highlight=False)
+
+    console.print(f"Fetching {len(documents.documents)} documents into {settings.cache_dir}")
+    outcomes = fetch_documents(documents, settings, mirror=mirror, only=only, on_progress=show)
+    table = Table(title="fetch summary")
+    for column in ("document", "status", "size", "sha256", "message"):
+        table.add_column(column, overflow="fold")
+    for outcome in outcomes:
+        record = outcome.record
+        table.add_row(
+            outcome.doc_id,
+            outcome.status,
+            f"{record.size / 1e6:.1f} MB" if record else "",
+            record.sha256[:12] if record else "",
+            outcome.message,
+        )
+    console.print(table)
+    bad = [o for o in outcomes if o.status in ("failed", "skipped")]
+    if bad:
+        errors.print(f"[red]{len(bad)} of {len(outcomes)} documents were not fetched.[/]")
+        raise typer.Exit(1)
+
+
+@app.command()
+@reports_errors
+def ingest(
+    data_dir: DataDir = None,
+    manifest: ManifestPath = None,
+    force: Annotated[bool, typer.Option(help="Re-extract even unchanged documents.")] = False,
+    only: Annotated[list[str] | None, typer.Option("--only", help="Just these ids.")] = None,
+) -> None:
+    """Extract, clean and cut the fetched documents into passages (per document, incremental)."""
+    from ingest.pipeline import ingest_documents, summary_line
+
+    settings = make_settings(data_dir, manifest)
+    documents = _load_manifest(settings)
+    started = time.perf_counter()
+    outcomes = ingest_documents(
+        documents, settings, only=only, force=force, on_progress=_ingest_line
+    )
+    _ingest_table(outcomes)
+    totals = summary_line(outcomes, time.perf_counter() - started)
+    console.print(
+        "Summary: {documents} documents, {pages} pages ({empty_pages} without a text layer, "
+        "{contents_pages} contents pages not indexed), {passages} passages, "
+        "{failed} failed, {seconds} s".format(**totals)
+    )
+    if totals["failed"]:
+        raise typer.Exit(1)
+
+
+def _ingest_line(outcome: Any) -> None:
+    colour = {"failed": "red", "unchanged": "dim"}.get(outcome.status, "green")
+    detail = f": {outcome.message}" if outcome.message else ""
+    console.print(f"  [{colour}]{outcome.status:>10}[/] {outcome.doc_id}{detail}", highlight=False)
+
+
+def _ingest_table(outcomes: list[Any]) -> None:
+    table = Table(title="ingest summary")
+    for column in ("document", "status", "pages", "empty", "contents", "passages", "seconds"):
+        table.add_column(column, overflow="fold")
+    for outcome in outcomes:
+        record = outcome.record
+        table.add_row(
+            outcome.doc_id,
+            outcome.status,
+            *(
+                (
+                    str(record.pages),
+                    _pages(record.empty_pages),
+                    _pages(record.contents_pages),
+                    str(record.passages),
+                    f"{record.seconds:.1f}",
+                )
+                if record
+                else ("", "", "", "", "")
+            ),
+        )
+    console.print(table)
+    for outcome in outcomes:
+        if outcome.record and outcome.record.empty_pages:
+            console.print(
+                f"[yellow]{outcome.doc_id}: pages {_pages(outcome.record.empty_pages)} have no "
+                "text layer (scanned?) and are not searchable[/]"
+            )
+
+
+def _pages(numbers: list[int]) -> str:
+    return ", ".join(str(n) for n in numbers) if numbers else "-"
+
+
+@app.command()
+@reports_errors
+def build(
+    data_dir: DataDir = None,
+    manifest: ManifestPath = None,
+    mirror: Mirror = None,
+    force: Annotated[
+        bool, typer.Option(help="Rebuild everything (re-extract; re-use cached embeddings).")
+    ] = False,
+    no_fetch: Annotated[
+        bool, typer.Option("--no-fetch", help="Use only what is already in the cache.")
+    ] = False,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="Embedding model name or local folder (default: the bundled all-MiniLM-L6-v2)."
+        ),
+    ] = None,
+) -> None:
+    """Fetch (when needed), ingest and index: incremental, atomic, one build at a time."""
+    from index.build import build_index
+
+    settings = make_settings(data_dir, manifest, model=model)
+    documents = _load_manifest(settings)
+    console.print(
+        f"Building the index for {len(documents.documents)} documents in {settings.data_dir}"
+    )
+    report = build_index(
+        documents,
+        settings,
+        mirror=mirror,
+        fetch=not no_fetch,
+        force=force,
+        on_fetch=lambda o: console.print(
+            f"  fetch  {o.status:>10} {o.doc_id}" + (f": {o.message}" if o.message else ""),
+            highlight=False,
+        ),
+        on_ingest=lambda o: _ingest_line(o),
+        progress=console.is_terminal,
+    )
+    table = Table(title="build summary", show_header=False)
+    for label in ("added", "changed", "removed", "unchanged"):
+        names = getattr(report, label)
+        table.add_row(label, f"{len(names)}", ", ".join(names))
+    for doc_id, message in report.failed.items():
+        table.add_row("[red]failed[/]", doc_id, message)
+    console.print(table)
+    state = "published" if report.published else "nothing changed; still serving"
+    console.print(
+        f"Index version {report.version} ({state}): {report.passages} passages, "
+        f"{report.embedded} embedded this run, {report.seconds} s"
+    )
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+@reports_errors
+def status(data_dir: DataDir = None, manifest: ManifestPath = None) -> None:
+    """Show the served index: documents, model, size on disk, last build, failures."""
+    from index.store import current_version_dir, read_meta
+
+    settings = make_settings(data_dir, manifest)
+    folder = current_version_dir(settings.index_root)
+    if folder is None:
+        errors.print(f"No index in {settings.index_root}: build one with `iga build`.")
+        raise typer.Exit(1)
+    meta = read_meta(folder)
+    table = Table(title=f"index {meta.version}")
+    for column in ("document", "publisher", "published", "pages", "passages", "fetched", "sha256"):
+        table.add_column(column, overflow="fold")
+    for doc_id, doc in sorted(meta.documents.items()):
+        table.add_row(
+            f"{doc.entry.title}\n[dim]{doc_id}[/]",
+            doc.entry.publisher,
+            doc.entry.published.isoformat(),
+            str(doc.pages) + (f" ({len(doc.empty_pages)} unsearchable)" if doc.empty_pages else ""),
+            str(doc.passages),
+            doc.fetched_at.strftime("%Y-%m-%d %H:%M") if doc.fetched_at else "-",
+            doc.sha256[:12],
+        )
+    console.print(table)
+    for doc_id, message in meta.failures.items():
+        console.print(f"[red]failed[/] {doc_id}: {message}", highlight=False)
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    console.print(
+        f"model {meta.model.name} ({meta.model.dtype}, {meta.model.dimension} dims, sha256 "
+        f"{(meta.model.sha256 or 'unknown')[:12]}); {meta.passages} passages, "
+        f"{meta.dense_kind} dense index; {size / 1e6:.1f} MB on disk; built "
+        f"{meta.created_at:%Y-%m-%d %H:%M} UTC in {meta.build_seconds} s"
+    )
+    if meta.calibration:
+        c = meta.calibration
+        console.print(
+            f"not-covered threshold {c.threshold:.3f} (calibrated on {c.question_set!r} "
+            f"{c.calibrated_at:%Y-%m-%d})"
+        )
+    else:
+        console.print("not-covered threshold: default (run `iga eval --calibrate` to calibrate)")
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    app()
+
+
+GlossaryPath = Annotated[
+    Path | None,
+    typer.Option(
+        "--glossary",
+        help="Abbreviations to expand in questions (YAML) [default: the packaged glossary].",
+        envvar="IGA_GLOSSARY",
+        exists=True,
+        dir_okay=False,
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+@reports_errors
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    data_dir: DataDir = None,
+    manifest: ManifestPath = None,
+    k: Annotated[int, typer.Option("--k", min=1, max=50, help="Passages to retrieve.")] = 5,
+    mode: Annotated[str, typer.Option(help="hybrid, dense (meaning) or bm25 (keywords).")] = (
+        "hybrid"
+    ),
+    doc: Annotated[
+        list[str] | None, typer.Option("--doc", help="Only this document id (repeatable).")
+    ] = None,
+    publisher: Annotated[
+        list[str] | None, typer.Option("--publisher", help="Only this publisher (repeatable).")
+    ] = None,
+    since: Annotated[int | None, typer.Option(help="Only documents published from this year.")] = (
+        None
+    ),
+    until: Annotated[int | None, typer.Option(help="Only documents published up to this year.")] = (
+        None
+    ),
+    glossary: GlossaryPath = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the Answer as JSON, for scripts.")
+    ] = False,
+) -> None:
+    """Answer a question from the indexed guidance, citing document, page and date."""
+    import contextlib
+
+    from assistant.answer import Assistant
+    from assistant.render import render_answer
+    from index.types import Mode, SearchFilters
+
+    if mode not in {m.value for m in Mode}:
+        raise IgaError(f"--mode must be one of {', '.join(m.value for m in Mode)}, not {mode!r}")
+    settings = make_settings(data_dir, manifest)
+    filters = SearchFilters(doc_ids=doc, publishers=publisher, year_from=since, year_to=until)
+    loading = errors.status("Loading the index and model...") if errors.is_terminal else None
+    with loading or contextlib.nullcontext():
+        assistant = Assistant.load(settings, glossary=glossary)
+    assistant.check_filters(filters)
+    answer = assistant.answer(question, filters=filters, mode=mode, k=k)
+    if as_json:
+        typer.echo(answer.model_dump_json(indent=2))
+    else:
+        console.print(render_answer(answer))
+
+
+@app.command()
+@reports_errors
+def serve(
+    data_dir: DataDir = None,
+    manifest: ManifestPath = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 7860,
+    auth: Annotated[
+        str | None,
+        typer.Option(help="user:password required to use the app.", envvar="IGA_AUTH"),
+    ] = None,
+    auth_file: Annotated[
+        Path | None,
+        typer.Option(help="File of user:password lines.", exists=True, dir_okay=False),
+    ] = None,
+    no_auth: Annotated[
+        bool,
+        typer.Option("--no-auth", help="Serve to other machines without a password, on purpose."),
+    ] = False,
+    glossary: GlossaryPath = None,
+) -> None:
+    """Start the browser app: a chat with cited answers, sources and the corpus."""
+    from assistant.app import check_exposure, parse_auth
+    from assistant.app import serve as serve_app
+
+    settings = make_settings(data_dir, manifest)
+    pairs = parse_auth(auth, auth_file)
+    check_exposure(host, pairs, no_auth=no_auth)
+    console.print(f"Loading the index in {settings.data_dir}...")
+    shown = "localhost" if host in ("127.0.0.1", "::1") else host
+    serve_app(
+        settings,
+        host=host,
+        port=port,
+        auth=pairs or None,
+        glossary=glossary,
+        on_ready=lambda: console.print(
+            f"Serving on [bold]http://{shown}:{port}/[/]"
+            + (" (sign-in required)" if pairs else "")
+            + ": press Ctrl+C to stop",
+            highlight=False,
+        ),
+    )
+
+
+# The evaluation command lives with the evaluation code; registered here so `iga eval` exists.
+from assistant.evaluate import eval_command  # noqa: E402
+
+app.command("eval")(eval_command)

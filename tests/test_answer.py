@@ -1,0 +1,216 @@
+"""Cited answers with the real model and index, on the generated guidance corpus."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.answer import Assistant, sentence_spans
+from assistant.app import chat_markdown, citation_html, sources_html
+from assistant.cli import app as cli
+from assistant.types import NOT_COVERED, Outcome
+from index.types import Calibration, Mode, SearchFilters
+from ingest.errors import IgaError
+
+SUPERSEDED = "pacs-guide-2019"
+CURRENT = "network-guide-2021"
+FOUR_WEEKS = "What is the maximum time for an examination to be reported?"
+
+
+@pytest.fixture(scope="module")
+def assistant(built_settings) -> Assistant:
+    return Assistant.load(built_settings)
+
+
+def test_answerable_question_cites_right_document_and_page(assistant, corpus_facts):
+    for fact in corpus_facts:
+        answer = assistant.answer(fact.question)
+        assert answer.outcome is Outcome.answered, fact.question
+        first = answer.citations[0]
+        assert (first.doc_id, first.pages) == (fact.doc_id, [fact.page]), fact.question
+        assert fact.phrase in answer.text, (fact.question, answer.text)
+
+
+def test_answer_sentences_occur_verbatim_in_cited_passages(assistant, corpus_facts):
+    for fact in corpus_facts:
+        answer = assistant.answer(fact.question)
+        by_number = {c.number: c for c in answer.citations}
+        for sentence in answer.sentences:
+            for number in sentence.citations:
+                citation = by_number[number]
+                quoted = [citation.text[h.start : h.end] for h in citation.highlights]
+                assert sentence.text in quoted
+                assert sentence.text in citation.text
+        assert 1 <= len(answer.sentences) <= 3
+
+
+def test_question_the_corpus_does_not_cover_is_not_covered(assistant, out_of_scope_questions):
+    for question in out_of_scope_questions:
+        answer = assistant.answer(question)
+        assert answer.outcome is Outcome.not_covered, question
+        assert answer.sentences == []
+        assert answer.text == NOT_COVERED
+        assert 1 <= len(answer.citations) <= 3  # the nearest passages, labelled as such
+        assert answer.evidence.best_dense < answer.evidence.threshold
+
+
+def test_calibrated_threshold_replaces_the_default(assistant):
+    meta = assistant.index.meta
+    calibration = Calibration(
+        threshold=0.99,
+        question_set="test",
+        calibrated_at=dt.datetime.now(dt.UTC),
+        answered_rate=0.0,
+        declined_rate=1.0,
+    )
+    assistant.index.meta = meta.model_copy(update={"calibration": calibration})
+    try:
+        answer = assistant.answer(FOUR_WEEKS)
+    finally:
+        assistant.index.meta = meta
+    assert answer.outcome is Outcome.not_covered
+    assert (answer.evidence.threshold, answer.evidence.threshold_source) == (0.99, "calibrated")
+
+
+def test_current_document_ranks_above_superseded_one_saying_the_same(assistant):
+    answer = assistant.answer("No examination should take longer than four weeks to be reported.")
+    docs = [hit.passage.doc_id for hit in answer.hits]
+    assert docs.index(CURRENT) < docs.index(SUPERSEDED)
+    assert answer.citations[0].doc_id == CURRENT
+    assert SUPERSEDED not in {c.doc_id for c in answer.citations}  # same sentence: cited once
+
+
+def test_superseded_citation_says_what_replaces_it(assistant):
+    answer = assistant.answer(
+        "How should picture archiving systems be procured?",
+        filters=SearchFilters(doc_ids=[SUPERSEDED]),
+    )
+    citation = answer.citations[0]
+    assert citation.doc_id == SUPERSEDED
+    assert citation.superseded_by == "Diagnostic imaging network implementation guide (April 2021)"
+    assert "superseded by" in chat_markdown(answer)
+    assert "Superseded by" in sources_html(answer)
+
+
+@pytest.mark.parametrize("mode", [Mode.bm25, Mode.hybrid])
+def test_glossary_expansion_finds_the_spelled_out_form(assistant, mode):
+    answer = assistant.answer("Where should CDCs be located?", mode=mode)
+    assert "community diagnostic centre" in answer.expanded_terms
+    assert answer.hits[0].passage.doc_id == "diagnostics-review-2020"
+    assert "away from acute hospital" in answer.text
+
+
+def test_script_in_a_passage_is_shown_as_text(assistant):
+    answer = assistant.answer(
+        "How must suppliers' viewers treat markup inside report text?",
+        filters=SearchFilters(doc_ids=[SUPERSEDED]),
+    )
+    citation = next(c for c in answer.citations if "<script>" in c.text)
+    rendered = citation_html(citation.model_copy(update={"highlights": []}))
+    marked = sources_html(answer) + citation_html(citation)
+    for html in (rendered, marked, chat_markdown(answer)):
+        assert "<script" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered
+
+
+def test_citation_links_open_the_document_at_the_page(assistant):
+    pdf = assistant.answer(FOUR_WEEKS).citations[0]
+    assert pdf.url == "https://example.org/guidance/network-guide-2021.pdf#page=3"
+    assert pdf.local_url == "/doc/network-guide-2021#page=3"
+    assert pdf.published == dt.date(2021, 4, 1)
+    assert pdf.section == "3 Reporting turnaround"
+    assert pdf.page_text == "p. 3"
+    page = assistant.answer("How quickly should outsourced reporting providers return reports?")
+    html_citation = page.citations[0]
+    assert html_citation.url == "https://example.org/guidance/turnaround-page-2023/"
+    assert html_citation.local_url == "/doc/turnaround-page-2023"
+
+
+def test_answer_records_index_version_and_document_hashes(assistant):
+    answer = assistant.answer(FOUR_WEEKS)
+    meta = assistant.index.meta
+    assert answer.index_version == meta.version
+    assert answer.cited_documents == {CURRENT: meta.documents[CURRENT].sha256}
+    data = json.loads(answer.model_dump_json())
+    assert data["index_version"] == meta.version
+    assert data["cited_documents"][CURRENT] == meta.documents[CURRENT].sha256
+    assert data["citations"][0]["sha256"] == meta.documents[CURRENT].sha256
+
+
+def test_filters_restrict_the_sources(assistant):
+    answer = assistant.answer(FOUR_WEEKS, filters=SearchFilters(year_from=2022))
+    assert {h.passage.doc_id for h in answer.hits} == {"turnaround-page-2023"}
+    assert answer.filters == SearchFilters(year_from=2022)
+
+
+def test_unknown_filter_values_are_named(assistant):
+    with pytest.raises(IgaError, match="no-such-doc"):
+        assistant.check_filters(SearchFilters(doc_ids=["no-such-doc"]))
+    with pytest.raises(IgaError, match="Nobody"):
+        assistant.check_filters(SearchFilters(publishers=["Nobody"]))
+
+
+def test_filter_matching_nothing_is_not_covered(assistant):
+    answer = assistant.answer(FOUR_WEEKS, filters=SearchFilters(year_from=2030))
+    assert answer.outcome is Outcome.not_covered
+    assert answer.hits == [] and answer.evidence.best_dense is None
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        pytest.param("One here. Two there.", ["One here.", "Two there."], id="sentences"),
+        pytest.param("• Bullet item\n- Dash item", ["Bullet item", "Dash item"], id="bullets"),
+        pytest.param("e.g. the rule applies.", ["e.g. the rule applies."], id="abbreviation"),
+        pytest.param("Para one.\n\nPara two.", ["Para one.", "Para two."], id="paragraphs"),
+    ],
+)
+def test_sentence_spans(text, sentences):
+    assert [text[s:e] for s, e in sentence_spans(text)] == sentences
+
+
+def test_ask_command_prints_answer_and_numbered_sources(built_settings):
+    result = CliRunner().invoke(
+        cli, ["ask", FOUR_WEEKS, "--data-dir", str(built_settings.data_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "four weeks" in result.output
+    assert "[1]" in result.output
+    assert "Diagnostic imaging network implementation guide" in result.output
+    assert "1 April 2021" in result.output
+
+
+def test_ask_command_json_is_the_answer(built_settings):
+    result = CliRunner().invoke(
+        cli,
+        [
+            "ask",
+            FOUR_WEEKS,
+            "--json",
+            "--k",
+            "3",
+            "--mode",
+            "dense",
+            "--since",
+            "2020",
+            "--data-dir",
+            str(built_settings.data_dir),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["outcome"] == "answered"
+    assert data["mode"] == "dense" and len(data["hits"]) == 3
+    assert data["filters"]["year_from"] == 2020
+    assert data["index_version"] and data["cited_documents"]
+
+
+def test_ask_command_names_an_unknown_document(built_settings):
+    result = CliRunner().invoke(
+        cli, ["ask", FOUR_WEEKS, "--doc", "nope", "--data-dir", str(built_settings.data_dir)]
+    )
+    assert result.exit_code == 1
+    assert "nope" in result.output
