@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import time
@@ -243,8 +244,21 @@ def build(
         f"Index version {report.version} ({state}): {report.passages} passages, "
         f"{report.embedded} embedded this run, {report.seconds} s"
     )
+    if report.published:
+        _prepare_answers(settings)
     if report.failed:
         raise typer.Exit(1)
+
+
+def _prepare_answers(settings: Settings) -> None:
+    """Embed the new version's quotable sentences now, so the first answers are fast."""
+    from assistant.answer import Assistant
+
+    started = time.perf_counter()
+    preparing = errors.status("Preparing answer sentences...") if errors.is_terminal else None
+    with preparing or contextlib.nullcontext():
+        new = Assistant.load(settings).prepare_sentences()
+    console.print(f"Prepared {new} new answer sentences in {time.perf_counter() - started:.1f} s")
 
 
 @app.command()
@@ -338,8 +352,6 @@ def ask(
     ] = False,
 ) -> None:
     """Answer a question from the indexed guidance, citing document, page and date."""
-    import contextlib
-
     from assistant.answer import Assistant
     from assistant.render import render_answer
     from index.types import Mode, SearchFilters
