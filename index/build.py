@@ -16,14 +16,16 @@ from index.store import (
     BM25_DIR,
     DENSE,
     META,
+    PASSAGE_OFFSETS,
     PASSAGES,
+    ROW_DOCS,
     build_lock,
     current_version_dir,
     publish,
     read_meta,
     staging_dir,
 )
-from index.types import IndexedDocument, IndexMeta
+from index.types import INDEX_FORMAT, IndexedDocument, IndexMeta
 from ingest.chunk import embedding_text
 from ingest.errors import IgaError
 from ingest.fetch import FetchOutcome, fetch_documents, load_record
@@ -101,6 +103,7 @@ def build_index(
             and same_model
             and not force
             and not (report.added or report.changed or report.removed)
+            and previous.format == INDEX_FORMAT
         ):
             report.version = previous.version
             report.passages = previous.passages
@@ -120,10 +123,9 @@ def build_index(
         vectors, report.embedded = _vectors(passages, embedder, settings, progress=progress)
         dense_kind = _write_dense(staging / DENSE, vectors, settings)
         _write_bm25(staging / BM25_DIR, passages)
-        with (staging / PASSAGES).open("w", encoding="utf-8") as handle:
-            for passage in passages:
-                handle.write(passage.model_dump_json() + "\n")
+        _write_passages(staging, passages, sorted(documents))
         meta = IndexMeta(
+            format=INDEX_FORMAT,
             version=version,
             created_at=dt.datetime.now(dt.UTC),
             model=embedder.info,
@@ -245,3 +247,22 @@ def _write_bm25(folder: Path, passages: list[Passage]) -> None:
     retriever = bm25s.BM25(backend="numba")
     retriever.index(bm25_tokenize([embedding_text(p) for p in passages]), show_progress=False)
     retriever.save(str(folder), show_progress=False)
+
+
+def _write_passages(folder: Path, passages: list[Passage], doc_ids: list[str]) -> None:
+    """Write passages.jsonl, with each line's byte offset and each row's document position.
+
+    The two arrays let SearchIndex load without parsing every line (seconds at 1M passages).
+    """
+    offsets = np.zeros(len(passages) + 1, dtype=np.int64)
+    with (folder / PASSAGES).open("wb") as handle:
+        for row, passage in enumerate(passages):
+            line = passage.model_dump_json().encode("utf-8") + b"\n"
+            handle.write(line)
+            offsets[row + 1] = offsets[row] + len(line)
+    positions = {doc_id: i for i, doc_id in enumerate(doc_ids)}
+    row_docs = np.fromiter(
+        (positions[p.doc_id] for p in passages), dtype=np.int32, count=len(passages)
+    )
+    np.save(folder / PASSAGE_OFFSETS, offsets)
+    np.save(folder / ROW_DOCS, row_docs)

@@ -56,6 +56,10 @@ class Embedder:
 
         import torch
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        # The per-load "Loading weights" bar is noise beside the product's own progress.
+        transformers_logging.disable_progress_bar()
 
         try:
             self.model = SentenceTransformer(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import json
+import functools
+import mmap
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -11,12 +13,14 @@ from index.embed import Embedder, weights_sha256
 from index.store import (
     BM25_DIR,
     DENSE,
+    PASSAGE_OFFSETS,
     PASSAGES,
+    ROW_DOCS,
     IndexStoreError,
     current_version_dir,
     read_meta,
 )
-from index.types import Hit, IndexMeta, Mode, SearchFilters
+from index.types import INDEX_FORMAT, Hit, IndexMeta, Mode, SearchFilters
 from ingest.settings import Settings
 from ingest.tokens import resolve_model
 from ingest.types import Passage
@@ -46,37 +50,48 @@ class SearchIndex:
     ) -> None:
         import bm25s
         import faiss
+        import torch
 
         self.folder = folder
         self.meta = meta
         self.settings = settings
-        # One thread: for one query at a time FAISS is 2-3x faster than with two.
+        # One thread each: for one query at a time FAISS is 2-3x faster than with two, and a
+        # second torch thread mostly waits, badly so when the other core is busy (see
+        # benchmarks/README.md). Concurrent searches still use both cores.
         faiss.omp_set_num_threads(1)
+        torch.set_num_threads(1)
         try:
             self.dense = faiss.read_index(str(folder / DENSE))
             self.bm25 = bm25s.BM25.load(str(folder / BM25_DIR), allow_pickle=False)
-            lines = (folder / PASSAGES).read_text(encoding="utf-8").splitlines()
+            self._offsets = np.load(folder / PASSAGE_OFFSETS, allow_pickle=False)
+            self._row_doc = np.load(folder / ROW_DOCS, allow_pickle=False)
+            with open(folder / PASSAGES, "rb") as handle:
+                # Mapped, not read: only hits are parsed, and the OS pages the text in and out.
+                self._passages = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, RuntimeError, ValueError) as exc:
             raise IndexStoreError(
                 f"the index in {folder} is damaged ({exc.__class__.__name__}: {exc}): "
                 "rebuild with `iga build --force`"
             ) from None
-        if self.dense.ntotal != len(lines) or self.dense.ntotal != meta.passages:
+        rows = {self.dense.ntotal, len(self._offsets) - 1, len(self._row_doc), meta.passages}
+        grouped = bool(np.all(np.diff(self._row_doc) >= 0))
+        if len(rows) != 1 or self._offsets[-1] != len(self._passages) or not grouped:
             raise IndexStoreError(
                 f"the index in {folder} is inconsistent ({self.dense.ntotal} vectors, "
-                f"{len(lines)} passages, metadata says {meta.passages}): "
+                f"{len(self._offsets) - 1} passages, metadata says {meta.passages}): "
                 "rebuild with `iga build --force`"
             )
         if hasattr(self.dense, "hnsw"):
             self.dense.hnsw.efSearch = settings.hnsw_ef_search
-        self._passages = lines  # parsed on demand: only hits become Passage objects
-        doc_ids = sorted(meta.documents)
-        self._doc_names = doc_ids
-        positions = {doc_id: i for i, doc_id in enumerate(doc_ids)}
-        self._row_doc = np.fromiter(
-            (positions[json.loads(line)["doc_id"]] for line in lines),
-            dtype=np.int32,
-            count=len(lines),
+        self._doc_names = sorted(meta.documents)
+        # Rows come grouped by document in sorted id order (the build writes them so): a
+        # filter's row mask is each document's yes or no repeated over its rows.
+        self._doc_rows = np.bincount(self._row_doc, minlength=len(self._doc_names))
+        self._bm25_top_k = _compiled_bm25_top_k()
+        self._bm25_arrays = (
+            self.bm25.scores["data"],
+            self.bm25.scores["indices"],
+            self.bm25.scores["indptr"],
         )
         self.embedder = embedder
 
@@ -90,6 +105,12 @@ class SearchIndex:
                 "(offline: `iga build --mirror FOLDER`)"
             )
         meta = read_meta(folder)
+        if meta.format != INDEX_FORMAT:
+            raise IndexStoreError(
+                f"the index in {folder} was built by an older version of this program "
+                f"(format {meta.format}, this one reads {INDEX_FORMAT}): run `iga build` to "
+                "rewrite it (cached embeddings are reused)"
+            )
         spec = resolve_model(settings.model)
         if spec.name != meta.model.name:
             raise IndexStoreError(
@@ -113,7 +134,9 @@ class SearchIndex:
 
     def passage(self, row: int) -> Passage:
         """Return the passage stored at a row."""
-        return Passage.model_validate_json(self._passages[row])
+        return Passage.model_validate_json(
+            self._passages[self._offsets[row] : self._offsets[row + 1]]
+        )
 
     def search(
         self,
@@ -132,7 +155,7 @@ class SearchIndex:
         allowed = self._allowed_rows(filters)
         if allowed is not None and not allowed.any():
             return []
-        depth = k if mode is not Mode.hybrid else max(50, 5 * k)
+        depth = k if mode is not Mode.hybrid else max(self.settings.fusion_depth, k)
 
         # Rank with each retriever the mode asks for.
         vector = self.embedder.encode_query(query) if mode is not Mode.bm25 else None
@@ -186,50 +209,104 @@ class SearchIndex:
     ) -> list[tuple[int, float]]:
         import faiss
 
-        params = None
+        index, params = self.dense, None
         if allowed is not None:
-            selector = faiss.IDSelectorBatch(np.flatnonzero(allowed).astype(np.int64))
-            if hasattr(self.dense, "hnsw"):
+            # A bitmap tests membership in O(1) and costs size/8 bytes to build, where a batch
+            # selector hashes every allowed row on each query.
+            bits = np.packbits(allowed, bitorder="little")
+            selector = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bits))
+            if hasattr(index, "hnsw") and allowed.sum() <= self.settings.hnsw_threshold:
+                # Few rows allowed: an exact scan of them is fast, where the graph would have to
+                # wade through the rows the filter rejects (and can miss allowed ones).
+                index = faiss.downcast_index(index.storage)
+            if hasattr(index, "hnsw"):
                 params = faiss.SearchParametersHNSW(
                     sel=selector, efSearch=self.settings.hnsw_ef_search
                 )
             else:
                 params = faiss.SearchParameters(sel=selector)
-        scores, rows = self.dense.search(
-            vector.reshape(1, -1), min(depth, self.size), params=params
-        )
+        scores, rows = index.search(vector.reshape(1, -1), min(depth, self.size), params=params)
         return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if r >= 0]
 
     def _bm25(self, query: str, depth: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
-        tokens = bm25_tokenize([query])
         vocabulary = self.bm25.vocab_dict
-        known = [[t for t in tokens[0] if t in vocabulary]]
-        if not known[0]:
+        ids = [vocabulary[t] for t in bm25_tokenize([query])[0] if t in vocabulary]
+        if not ids:
             return []
-        mask = allowed.astype(np.float32) if allowed is not None else None
-        rows, scores = self.bm25.retrieve(
-            known,
-            k=min(depth, self.size),
-            weight_mask=mask,
-            show_progress=False,
-            n_threads=1,
+        rows, scores = self._bm25_top_k(
+            *self._bm25_arrays,
+            np.array(ids, dtype=np.int64),
+            allowed if allowed is not None else np.ones(0, dtype=np.bool_),
+            self.size,
+            depth,
         )
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0], strict=True) if s > 0]
+        return [(int(r), float(s)) for r, s in zip(rows, scores, strict=True)]
 
     def _allowed_rows(self, filters: SearchFilters | None) -> np.ndarray | None:
         """Return a boolean mask of rows the filters allow, or None for no filtering."""
         if filters is None or filters.is_empty():
             return None
-        allowed_docs = []
+        allowed_docs = np.zeros(len(self._doc_names), dtype=np.bool_)
         for position, doc_id in enumerate(self._doc_names):
             entry = self.meta.documents[doc_id].entry
             year = entry.published.year
-            if (
+            allowed_docs[position] = not (
                 (filters.doc_ids and doc_id not in filters.doc_ids)
                 or (filters.publishers and entry.publisher not in filters.publishers)
                 or (filters.year_from and year < filters.year_from)
                 or (filters.year_to and year > filters.year_to)
-            ):
-                continue
-            allowed_docs.append(position)
-        return np.isin(self._row_doc, np.array(allowed_docs, dtype=np.int32))
+            )
+        return np.repeat(allowed_docs, self._doc_rows)
+
+
+@functools.cache
+def _compiled_bm25_top_k() -> Callable[..., tuple[np.ndarray, np.ndarray]]:
+    """Return _bm25_top_k compiled by numba; imported here, as numba takes ~0.7 s to import."""
+    import numba
+
+    return numba.njit(cache=True, nogil=True)(_bm25_top_k)
+
+
+def _bm25_top_k(
+    data: np.ndarray,
+    indices: np.ndarray,
+    indptr: np.ndarray,
+    tokens: np.ndarray,
+    allowed: np.ndarray,
+    size: int,
+    k: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the rows and BM25 scores of the best k rows that score above zero, best first.
+
+    `data`, `indices` and `indptr` are bm25s's precomputed scores (one sparse column per token);
+    `allowed` is a mask of rows, or empty for all rows. Ties go to the lower row. The same sums
+    as bm25s's numba backend, but compiled once per machine (cache=True) rather than for ~10 s
+    in every process.
+    """
+    scores = np.zeros(size, dtype=np.float32)
+    for token in tokens:
+        for j in range(indptr[token], indptr[token + 1]):
+            scores[indices[j]] += data[j]
+
+    # One pass keeping the best k. A row enters only by beating the worst kept, which then
+    # leaves (the lowest score, and of equal scores the highest row); rows arrive in order, so
+    # a tie never displaces. Entries are rare after the first few thousand rows.
+    values = np.zeros(k, dtype=np.float32)
+    rows = np.full(k, size, dtype=np.int64)
+    worst, floor = 0, np.float32(0.0)
+    for row in range(size):
+        value = scores[row]
+        if value <= floor or (allowed.size and not allowed[row]):
+            continue
+        values[worst], rows[worst] = value, row
+        worst = 0
+        for i in range(1, k):
+            if values[i] < values[worst] or (values[i] == values[worst] and rows[i] > rows[worst]):
+                worst = i
+        floor = values[worst]
+    kept = values > 0
+    rows, values = rows[kept], values[kept]
+    by_row = np.argsort(rows)
+    rows, values = rows[by_row], values[by_row]
+    order = np.argsort(-values, kind="mergesort")
+    return rows[order], values[order]

@@ -3,7 +3,10 @@
 Layout under `settings.index_root`:
     CURRENT                 the name of the version being served (replaced atomically)
     build.lock              held (flock) by the one build allowed at a time
-    builds/<version>/       meta.json, dense.faiss, bm25/, passages.jsonl
+    builds/<version>/       meta.json, dense.faiss, bm25/, passages.jsonl, and two arrays that
+                            let a reader skip parsing passages.jsonl: passage_offsets.npy (byte
+                            offset of each line, plus the file's length) and row_docs.npy (each
+                            row's document, as a position in the sorted document ids)
 A build writes `builds/.tmp-<version>/`, renames it to `builds/<version>/` when complete and
 only then replaces CURRENT. A crash at any point leaves CURRENT naming a whole version.
 """
@@ -24,6 +27,8 @@ META = "meta.json"
 DENSE = "dense.faiss"
 BM25_DIR = "bm25"
 PASSAGES = "passages.jsonl"
+PASSAGE_OFFSETS = "passage_offsets.npy"
+ROW_DOCS = "row_docs.npy"
 
 
 class IndexStoreError(IgaError):

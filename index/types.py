@@ -47,9 +47,15 @@ class Calibration(BaseModel):
     declined_rate: float
 
 
+# Bump when the files of an index version change shape: a build then rewrites a served version
+# of an older format, and a reader refuses one with a clear message.
+INDEX_FORMAT = 2
+
+
 class IndexMeta(BaseModel):
     """Everything a reader needs to trust an index version: model, documents, sizes, stores."""
 
+    format: int = Field(default=1, description="Layout of the version's files (INDEX_FORMAT).")
     version: str
     created_at: dt.datetime
     model: ModelInfo

@@ -239,3 +239,21 @@ def test_wrong_weights_hash_is_refused():
     tampered = ModelSpec(name=bundled.name, path=bundled.path, expected_sha256="0" * 64)
     with pytest.raises(ModelError, match="do not match the published sha256"):
         Embedder(tampered)
+
+
+def test_index_of_an_older_format_is_refused_then_rewritten_by_build(built_settings, tmp_path):
+    import json
+
+    data = tmp_path / "data"
+    shutil.copytree(built_settings.data_dir, data)
+    settings = built_settings.model_copy(update={"data_dir": data})
+    meta_path = current_version_dir(settings.index_root) / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["format"]  # as written before the format was recorded
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(IndexStoreError, match=r"older version.*iga build"):
+        SearchIndex.load(settings)
+
+    report = _build(settings, settings.manifest.parent)
+    assert report.published and report.embedded == 0
+    assert SearchIndex.load(settings).search("network board", k=1)
