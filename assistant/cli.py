@@ -315,7 +315,7 @@ GlossaryPath = Annotated[
     Path | None,
     typer.Option(
         "--glossary",
-        help="Abbreviations to expand in questions (YAML) [default: the packaged glossary].",
+        help="Abbreviations to expand in questions, a YAML file (default: the packaged glossary).",
         envvar="IGA_GLOSSARY",
         exists=True,
         dir_okay=False,
