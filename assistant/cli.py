@@ -152,10 +152,12 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _ingest_line(outcome: Any) -> None:
+def _ingest_line(outcome: Any, *, step: str = "") -> None:
     colour = {"failed": "red", "unchanged": "dim"}.get(outcome.status, "green")
     detail = f": {outcome.message}" if outcome.message else ""
-    console.print(f"  [{colour}]{outcome.status:>10}[/] {outcome.doc_id}{detail}", highlight=False)
+    console.print(
+        f"  {step}[{colour}]{outcome.status:>10}[/] {outcome.doc_id}{detail}", highlight=False
+    )
 
 
 def _ingest_table(outcomes: list[Any]) -> None:
@@ -229,7 +231,7 @@ def build(
             f"  fetch  {o.status:>10} {o.doc_id}" + (f": {o.message}" if o.message else ""),
             highlight=False,
         ),
-        on_ingest=lambda o: _ingest_line(o),
+        on_ingest=lambda o: _ingest_line(o, step="ingest "),
         progress=console.is_terminal,
     )
     table = Table(title="build summary", show_header=False)
@@ -274,8 +276,9 @@ def status(data_dir: DataDir = None, manifest: ManifestPath = None) -> None:
         raise typer.Exit(1)
     meta = read_meta(folder)
     table = Table(title=f"index {meta.version}")
-    for column in ("document", "publisher", "published", "pages", "passages", "fetched", "sha256"):
-        table.add_column(column, overflow="fold")
+    table.add_column("document", ratio=1, min_width=30)
+    for column in ("publisher", "published", "pages", "passages", "fetched", "sha256"):
+        table.add_column(column, no_wrap=column != "publisher", max_width=18)
     for doc_id, doc in sorted(meta.documents.items()):
         table.add_row(
             f"{doc.entry.title}\n[dim]{doc_id}[/]",
@@ -283,7 +286,7 @@ def status(data_dir: DataDir = None, manifest: ManifestPath = None) -> None:
             doc.entry.published.isoformat(),
             str(doc.pages) + (f" ({len(doc.empty_pages)} unsearchable)" if doc.empty_pages else ""),
             str(doc.passages),
-            doc.fetched_at.strftime("%Y-%m-%d %H:%M") if doc.fetched_at else "-",
+            doc.fetched_at.strftime("%Y-%m-%d") if doc.fetched_at else "-",
             doc.sha256[:12],
         )
     console.print(table)
