@@ -37,7 +37,7 @@ from assistant.types import (
 )
 from index.embed import Embedder, EmbeddingCache, content_key
 from index.retrieve import SearchIndex, bm25_tokenize
-from index.store import IndexStoreError, current_version_dir, read_meta
+from index.store import served_version
 from index.types import Hit, IndexedDocument, Mode, SearchFilters
 from ingest.chunk import SENTENCE_END
 from ingest.errors import IgaError
@@ -201,13 +201,7 @@ class Assistant:
     @classmethod
     def load(cls, settings: Settings, *, glossary: Path | None = None) -> Assistant:
         """Return an assistant over the served index version, its model loaded and warmed up."""
-        folder = current_version_dir(settings.index_root)
-        if folder is None:
-            raise IndexStoreError(
-                f"no index in {settings.index_root}: build one with `iga build` "
-                "(offline: `iga build --mirror FOLDER`)"
-            )
-        meta = read_meta(folder)
+        _, meta = served_version(settings.index_root)
         embedder = _SharedEmbedder(
             resolve_model(settings.model),
             dtype=meta.model.dtype,

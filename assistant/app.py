@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import ipaddress
 import logging
 import threading
 import time
@@ -27,6 +26,7 @@ from assistant.answer import Assistant
 from assistant.types import Answer, Citation, Outcome, long_date
 from index.types import SearchFilters
 from ingest.errors import IgaError
+from ingest.fetch import is_loopback_host
 from ingest.settings import Settings
 
 TITLE = "Imaging Guidance Assistant"
@@ -534,21 +534,12 @@ def parse_auth(auth: str | None, auth_file: Path | None) -> list[tuple[str, str]
 
 def check_exposure(host: str, pairs: list[tuple[str, str]], *, no_auth: bool) -> None:
     """Refuse to serve beyond this machine without a password unless told so explicitly."""
-    if _is_loopback(host) or pairs or no_auth:
+    if is_loopback_host(host) or pairs or no_auth:
         return
     raise ServeError(
         f"--host {host} makes the app reachable from other machines: give --auth user:password "
         "(or --auth-file FILE), or --no-auth to serve without a password on purpose"
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass

@@ -5,19 +5,18 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     PositiveInt,
-    ValidationError,
     ValidationInfo,
     field_validator,
 )
 
 from ingest.errors import IgaError
 from ingest.types import SLUG
+from ingest.yamlfile import load_yaml_model
 
 QUESTIONS_DIR = Path(__file__).parent / "question_sets"
 MAX_KEYWORDS = 3
@@ -190,23 +189,15 @@ def load_question_set(path: Path, *, known_docs: set[str] | None = None) -> Ques
 
     With `known_docs` (e.g. the manifest's ids), every expected document must be one of them.
     """
-    # Read the file.
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise QuestionSetError(
-            f"question set not found: {path}. Bundled sets are in {QUESTIONS_DIR}."
-        ) from None
-    except yaml.YAMLError as exc:
-        raise QuestionSetError(f"{path}: not valid YAML: {exc}") from None
-
-    # Check the overall shape first, so that messages can name questions by id.
-    if not isinstance(raw, dict) or not isinstance(raw.get("questions"), list):
-        raise QuestionSetError(f"{path}: expected a mapping with 'name:' and a 'questions:' list")
-    try:
-        question_set = QuestionSet.model_validate(raw)
-    except ValidationError as exc:
-        raise QuestionSetError(_describe(path, raw["questions"], exc)) from None
+    question_set = load_yaml_model(
+        path,
+        QuestionSet,
+        list_key="questions",
+        label="question",
+        error=QuestionSetError,
+        what="question set",
+        hint=f"Bundled sets are in {QUESTIONS_DIR}.",
+    )
 
     # Check document ids against the corpus, when one is given.
     if known_docs is not None:
@@ -226,23 +217,3 @@ def _check_known_docs(path: Path, question_set: QuestionSet, known_docs: set[str
         header = f"{path}: questions expect documents the manifest does not list"
         footer = "  Fix the ids, or add the documents to the manifest."
         raise QuestionSetError("\n".join([header, *lines, footer]))
-
-
-def _describe(path: Path, questions: list, exc: ValidationError) -> str:
-    """One line per problem: `question 'aw-01' (#3), field 'keywords': ...`."""
-    lines = [f"{path}: invalid question set"]
-    for error in exc.errors():
-        loc = list(error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        if len(loc) >= 2 and loc[0] == "questions" and isinstance(loc[1], int):
-            index = loc[1]
-            item = questions[index] if index < len(questions) else None
-            question_id = item.get("id") if isinstance(item, dict) else None
-            where = f"question #{index + 1}"
-            if question_id:
-                where = f"question {question_id!r} (#{index + 1})"
-            field = ".".join(str(part) for part in loc[2:]) or "(question)"
-            lines.append(f"  {where}, field {field!r}: {message}")
-        else:
-            lines.append(f"  {'.'.join(str(p) for p in loc) or '(question set)'}: {message}")
-    return "\n".join(lines)

@@ -17,8 +17,7 @@ from index.store import (
     PASSAGES,
     ROW_DOCS,
     IndexStoreError,
-    current_version_dir,
-    read_meta,
+    served_version,
 )
 from index.types import INDEX_FORMAT, Hit, IndexMeta, Mode, SearchFilters
 from ingest.settings import Settings
@@ -98,13 +97,7 @@ class SearchIndex:
     @classmethod
     def load(cls, settings: Settings, *, embedder: Embedder | None = None) -> SearchIndex:
         """Return the served index version, refusing one built with a different model."""
-        folder = current_version_dir(settings.index_root)
-        if folder is None:
-            raise IndexStoreError(
-                f"no index in {settings.index_root}: build one with `iga build` "
-                "(offline: `iga build --mirror FOLDER`)"
-            )
-        meta = read_meta(folder)
+        folder, meta = served_version(settings.index_root)
         if meta.format != INDEX_FORMAT:
             raise IndexStoreError(
                 f"the index in {folder} was built by an older version of this program "

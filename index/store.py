@@ -59,6 +59,16 @@ def current_version_dir(root: Path) -> Path | None:
     return folder
 
 
+def served_version(root: Path) -> tuple[Path, IndexMeta]:
+    """Return the served version's folder and metadata, or raise saying how to build one."""
+    folder = current_version_dir(root)
+    if folder is None:
+        raise IndexStoreError(
+            f"no index in {root}: build one with `iga build` (offline: `iga build --mirror FOLDER`)"
+        )
+    return folder, read_meta(folder)
+
+
 def read_meta(folder: Path) -> IndexMeta:
     """Return a version's metadata, or raise IndexStoreError naming the file and the fix."""
     path = folder / META

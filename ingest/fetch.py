@@ -348,7 +348,11 @@ def _os_error(exc: BaseException) -> OSError | None:
 
 
 def _is_loopback(url: str | None) -> bool:
-    host = urlsplit(url or "").hostname or ""
+    return is_loopback_host(urlsplit(url or "").hostname or "")
+
+
+def is_loopback_host(host: str) -> bool:
+    """Return whether a host name or address is this machine only (localhost, 127.0.0.0/8, ::1)."""
     if host == "localhost":
         return True
     try:
