@@ -1,0 +1,125 @@
+"""The `iga` command end to end: fetch, ingest, build and status, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from assistant.cli import app
+from ingest.tokens import TokenCounter, resolve_model
+
+runner = CliRunner()
+
+
+def _iga(*args: str, data_dir: Path) -> tuple[int, str]:
+    result = runner.invoke(app, [*args, "--data-dir", str(data_dir)], env={"COLUMNS": "200"})
+    return result.exit_code, result.output
+
+
+def test_fetch_and_ingest_print_summaries(generated_corpus: Path, tmp_path: Path):
+    manifest = str(generated_corpus / "manifest.yaml")
+    code, output = _iga(
+        "fetch", "--manifest", manifest, "--mirror", str(generated_corpus), data_dir=tmp_path
+    )
+    assert code == 0, output
+    assert output.count("copied") >= 4 and "fetch summary" in output
+
+    code, output = _iga("ingest", "--manifest", manifest, data_dir=tmp_path)
+    assert code == 0, output
+    assert re.search(r"Summary: 4 documents, \d+ pages .* \d+ passages, 0 failed", output)
+
+    # A second run finds nothing to do.
+    code, output = _iga("ingest", "--manifest", manifest, data_dir=tmp_path)
+    assert code == 0 and output.count("unchanged") >= 4
+
+
+def test_fetch_fails_with_a_table_when_a_document_is_bad(generated_corpus: Path, tmp_path: Path):
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    for path in generated_corpus.iterdir():
+        (mirror / path.name).write_bytes(path.read_bytes())
+    (mirror / "pacs-guide-2019.pdf").write_text("<html><body>404 Not Found</body></html>")
+    code, output = _iga(
+        "fetch",
+        "--manifest",
+        str(mirror / "manifest.yaml"),
+        "--mirror",
+        str(mirror),
+        data_dir=tmp_path / "data",
+    )
+    assert code == 1
+    assert "pacs-guide-2019" in output and "HTML" in output
+    assert "1 of 4 documents were not fetched" in output
+    assert len(re.findall(r"^\s+copied ", output, re.MULTILINE)) == 3  # the others still arrive
+
+
+def test_bad_manifest_entry_is_named_without_a_traceback(tmp_path: Path):
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text(
+        "documents:\n  - id: guide\n    title: Guide\n    publisher: NHS England\n"
+        "    published: not-a-date\n    format: pdf\n"
+    )
+    code, output = _iga("fetch", "--manifest", str(manifest), data_dir=tmp_path)
+    assert code == 1
+    assert "entry 'guide' (#1), field 'published'" in output
+    assert "Traceback" not in output
+
+
+def test_build_then_status(generated_corpus: Path, tmp_path: Path):
+    manifest = str(generated_corpus / "manifest.yaml")
+    args = ("--manifest", manifest, "--mirror", str(generated_corpus))
+    code, output = _iga("build", *args, data_dir=tmp_path)
+    assert code == 0, output
+    assert "(published)" in output and "added" in output
+
+    code, output = _iga("build", *args, data_dir=tmp_path)
+    assert code == 0, output
+    assert "nothing changed; still serving" in output and "0 embedded this run" in output
+
+    code, output = _iga("status", "--manifest", manifest, data_dir=tmp_path)
+    assert code == 0, output
+    for expected in ("Diagnostic imaging network", "NHS England", "2021-04-01", "all-MiniLM-L6-v2"):
+        assert expected in output
+
+
+def test_status_without_an_index_says_how_to_build(tmp_path: Path):
+    code, output = _iga("status", data_dir=tmp_path)
+    assert code == 1 and "iga build" in output
+
+
+@pytest.mark.corpus
+def test_whole_ingest_stage_on_the_real_corpus(shared_corpus: Path, tmp_path: Path):
+    """fetch --mirror + ingest on ../shared/corpus: every document, within the model's limit."""
+    manifest = str(shared_corpus / "manifest.yaml")
+    code, output = _iga(
+        "fetch", "--manifest", manifest, "--mirror", str(shared_corpus), data_dir=tmp_path
+    )
+    assert code == 0, output
+    code, output = _iga("ingest", "--manifest", manifest, data_dir=tmp_path)
+    assert code == 0, output
+    assert re.search(r"Summary: 4 documents, 267 pages .* 0 failed", output), output
+
+    counter = TokenCounter(resolve_model("all-MiniLM-L6-v2"))
+    for folder in sorted((tmp_path / "passages").iterdir()):
+        pages = [json.loads(line) for line in (folder / "pages.jsonl").open()]
+        passages = [json.loads(line) for line in (folder / "passages.jsonl").open()]
+        assert passages, folder.name
+
+        # No passage over the model's limit (section heading included, as embedded).
+        assert max(p["n_tokens"] for p in passages) <= counter.limit
+
+        # Contents pages are kept for page numbering but never indexed.
+        contents = {p["number"] for p in pages if p["kind"] == "contents"}
+        assert not any(s["page"] in contents for p in passages for s in p["spans"])
+
+        # No line that repeats on most pages (a running header or footer) is left in passages.
+        lines = Counter(
+            line.strip() for page in pages for line in set(page["text"].splitlines()) if line
+        )
+        running = {line for line, n in lines.items() if n > len(pages) / 2 and len(line) > 3}
+        assert not running, (folder.name, running)
