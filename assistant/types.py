@@ -69,9 +69,14 @@ class Citation(BaseModel):
     @property
     def page_text(self) -> str:
         """Pages as people quote them: 'p. 14' or 'pp. 14-15', with printed labels where they differ."""
+        pages, labels = self.pages, self.page_labels
+        consecutive = len(pages) > 1 and pages == list(range(pages[0], pages[-1] + 1))
+        if consecutive:
+            printed = f" (printed {labels[0]}-{labels[-1]})" if labels[0] and labels[-1] else ""
+            return f"pp. {pages[0]}-{pages[-1]}{printed}"
         shown = [
             str(number) if label is None else f"{number} (printed {label})"
-            for number, label in zip(self.pages, self.page_labels, strict=True)
+            for number, label in zip(pages, labels, strict=True)
         ]
         prefix = "p." if len(shown) == 1 else "pp."
         return f"{prefix} {', '.join(shown)}"

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from assistant.answer import Assistant, sentence_spans
 from assistant.app import chat_markdown, citation_html, sources_html
 from assistant.cli import app as cli
-from assistant.types import NOT_COVERED, Outcome
+from assistant.types import NOT_COVERED, Citation, Outcome
 from index.types import Calibration, Mode, SearchFilters
 from ingest.errors import IgaError
 
@@ -214,3 +214,34 @@ def test_ask_command_names_an_unknown_document(built_settings):
     )
     assert result.exit_code == 1
     assert "nope" in result.output
+
+
+@pytest.mark.parametrize(
+    ("pages", "labels", "expected"),
+    [
+        pytest.param([3], [None], "p. 3", id="one-page"),
+        pytest.param([3], ["2"], "p. 3 (printed 2)", id="one-page-printed"),
+        pytest.param([14, 15], [None, None], "pp. 14-15", id="range"),
+        pytest.param([14, 15], ["13", "14"], "pp. 14-15 (printed 13-14)", id="range-printed"),
+        pytest.param([4, 9], [None, "8"], "pp. 4, 9 (printed 8)", id="apart"),
+    ],
+)
+def test_citation_pages_read_as_people_quote_them(pages, labels, expected):
+    citation = Citation(
+        number=1,
+        passage_id="guide#0001-abc",
+        doc_id="guide",
+        title="Guide",
+        publisher="NHS England",
+        published=dt.date(2021, 4, 1),
+        pages=pages,
+        page_labels=labels,
+        section=None,
+        text="Text.",
+        highlights=[],
+        url=None,
+        local_url=None,
+        sha256="0" * 64,
+        superseded_by=None,
+    )
+    assert citation.page_text == expected
