@@ -131,7 +131,8 @@ def remove_running_lines(pages: list[RawPage]) -> list[RawPage]:
     # Geometry makes the edge zones precise, so a smaller share of pages is enough evidence.
     with_geometry = any(page.height for page in pages)
     share = 0.1 if with_geometry else 0.3
-    needed = max(3, math.ceil(share * len(pages)))
+    # A short document cannot repeat a line on three pages: there, every page but one will do.
+    needed = max(2, min(3, len(pages) - 1), math.ceil(share * len(pages)))
 
     running = {key for key, count in counts.items() if count >= needed}
 

@@ -500,3 +500,16 @@ def test_cleaned_pages_carry_printed_labels():
     pages = clean_pages(_numbered_pages("{n} | Imaging network guide", count=6, offset=-1))
     assert [p.label for p in pages] == [None, "1", "2", "3", "4", "5", "6"]
     assert all("Imaging network guide" not in p.text for p in pages[1:])
+
+
+def test_running_header_of_a_three_page_document_is_removed():
+    cover = RawPage.from_text("Imaging network guide\nApril 2021")
+    body = [
+        RawPage.from_text(f"Imaging network guide | Classification: Official\n{text}")
+        for text in ("Networks share reporting.", "Boards meet monthly.")
+    ]
+    cleaned = remove_running_lines([cover, *body])
+    assert [line.text for page in cleaned[1:] for line in page.lines] == [
+        "Networks share reporting.",
+        "Boards meet monthly.",
+    ]
