@@ -61,7 +61,13 @@ def chunk_document(
     for unit in units:
         budget = _budget(counter, unit.section, target_tokens)
         size = sum(u.tokens for u in current)
-        starts_section = unit.is_heading and fresh and not all(u.is_heading for u in current)
+        # A heading starts a new passage, unless only headings came before it on the same page
+        # (a chapter title over its first section heading stays with that section).
+        starts_section = (
+            unit.is_heading
+            and fresh
+            and (not all(u.is_heading for u in current) or unit.page != current[-1].page)
+        )
         if current and (starts_section or (fresh and size + unit.tokens > budget)):
             chunks.append(current)
             current = [] if starts_section else _overlap(current, overlap_tokens)

@@ -137,3 +137,13 @@ def test_bullet_lines_are_split_as_units(counter):
     assert len(passages) > 3
     for passage in passages[1:]:
         assert passage.text.startswith("• item")
+
+
+def test_title_page_headings_do_not_join_the_next_page(counter):
+    document = _document(
+        _page(1, [("Imaging network guide", True), ("April 2021", True)]),
+        _page(2, [("1 Introduction", True), ("Networks were formed in 2019.", False)]),
+    )
+    passages = chunk_document(document, counter)
+    assert [(p.first_page, p.last_page) for p in passages] == [(1, 1), (2, 2)]
+    assert passages[1].section == "1 Introduction"
