@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from index.build import _vectors as cached_vectors
+from index.build import cached_vectors
 from index.embed import Embedder
 from index.types import Hit, IndexedDocument
 from ingest.errors import IgaError

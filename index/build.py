@@ -24,6 +24,7 @@ from index.store import (
     publish,
     read_meta,
     staging_dir,
+    write_meta,
 )
 from index.types import INDEX_FORMAT, IndexedDocument, IndexMeta
 from ingest.chunk import embedding_text
@@ -120,7 +121,7 @@ def build_index(
         version = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
         staging = staging_dir(root, version)
         embedder = Embedder(spec, dtype=settings.embed_dtype, batch_size=settings.embed_batch_size)
-        vectors, report.embedded = _vectors(passages, embedder, settings, progress=progress)
+        vectors, report.embedded = cached_vectors(passages, embedder, settings, progress=progress)
         dense_kind = _write_dense(staging / DENSE, vectors, settings)
         _write_bm25(staging / BM25_DIR, passages)
         _write_passages(staging, passages, sorted(documents))
@@ -189,14 +190,12 @@ def _diff(
 
 def _refresh_failures(root: Path, previous: IndexMeta, failed: dict[str, str]) -> None:
     """Record this run's failures on the served version without rebuilding it."""
-    from index.store import write_meta
-
     folder = current_version_dir(root)
     if folder is not None:
         write_meta(folder, previous.model_copy(update={"failures": failed}))
 
 
-def _vectors(
+def cached_vectors(
     passages: list[Passage], embedder: Embedder, settings: Settings, *, progress: bool
 ) -> tuple[np.ndarray, int]:
     """Return one vector per passage and how many had to be embedded (the rest were cached)."""
