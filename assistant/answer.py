@@ -14,15 +14,11 @@ The recipe, no language model involved:
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
 import time
 from bisect import bisect_right
-from collections import OrderedDict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -35,11 +31,10 @@ from assistant.types import (
     Highlight,
     Outcome,
 )
-from index.embed import Embedder, EmbeddingCache, content_key
 from index.retrieve import SearchIndex, bm25_tokenize
+from index.sentences import SentenceVectors, SharedEmbedder, sentence_spans
 from index.store import served_version
 from index.types import Hit, IndexedDocument, Mode, SearchFilters
-from ingest.chunk import SENTENCE_END
 from ingest.errors import IgaError
 from ingest.fetch import cached_path, load_record
 from ingest.pipeline import load_ingest_record, load_pages
@@ -67,11 +62,8 @@ RERANK_EXTRA = 5  # hits fetched beyond k so demotion can bring current document
 NEAREST = 3  # passages listed when the guidance does not cover the question
 MIN_WORDS = 6  # shorter "sentences" are mostly headings, bullets of nouns and table cells
 CAPTION = re.compile(r"^(Figure|Table|Chart|Box|Source)\s*[\dA-Z.]*\s*[:.–-]", re.IGNORECASE)
-BULLET = re.compile(r"^\s*(?:[•▪◦●■‣∙*–-]\s*)?")  # a list marker is not part of the sentence
 FINISHED = re.compile(r"[.!?][\"')\]”’]?$")
 NOT_GUIDANCE = re.compile(r"\b(references|bibliography|endnotes|glossary|acknowledgements)\b", re.I)
-SENTENCE_MEMORY = 50_000  # sentence vectors kept in memory (~1.5 kB each)
-PREPARE_BATCH = 32
 
 
 @dataclass(frozen=True)
@@ -85,100 +77,6 @@ class _Sentence:
     @property
     def text(self) -> str:
         return self.hit.passage.text[self.start : self.end]
-
-
-class _SharedEmbedder(Embedder):
-    """An embedder that answers on several threads at once and remembers its recent queries.
-
-    The tokenizer refuses concurrent use ("Already borrowed"), so encoding is serialised; and
-    search and sentence scoring encode the same query, so the second time is free.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def encode_query(self, text: str) -> np.ndarray:
-        with self._lock:
-            if text not in self._queries:
-                self._queries[text] = super().encode_query(text)
-                while len(self._queries) > 64:
-                    self._queries.popitem(last=False)
-            self._queries.move_to_end(text)
-            return self._queries[text]
-
-    def encode_passages(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
-        with self._lock:
-            return super().encode_passages(texts, progress=progress)
-
-
-class SentenceVectors:
-    """Sentence vectors by text: kept in memory, backed by a SQLite file that outlives versions.
-
-    Embedding a question's candidate sentences is most of the time an answer takes, so vectors
-    are kept once computed, and `prepare` computes all of an index's in advance (`iga serve`
-    does so in the background).
-    """
-
-    def __init__(self, embedder: Embedder, path: Path) -> None:
-        self.embedder = embedder
-        self.path = path
-        self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def known(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        """Return the vectors already computed for any of these texts."""
-        with self._lock:
-            found = {t: self._memory[t] for t in texts if t in self._memory}
-        missing = [t for t in dict.fromkeys(texts) if t not in found]
-        if missing and self.path.exists():
-            store = self._store()
-            try:
-                stored = store.get_many([content_key(t) for t in missing])
-            finally:
-                store.close()
-            found.update({t: stored[content_key(t)] for t in missing if content_key(t) in stored})
-            self._remember(found)
-        return found
-
-    def embed(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        """Return freshly computed vectors of these texts, and keep them."""
-        texts = list(dict.fromkeys(texts))
-        if not texts:
-            return {}
-        vectors = self.embedder.encode_passages(texts)
-        try:
-            store = self._store()
-            try:
-                store.put_many([content_key(t) for t in texts], vectors)
-            finally:
-                store.close()
-        except (OSError, sqlite3.Error):
-            pass  # a read-only data dir: keep the vectors in memory only
-        fresh = dict(zip(texts, vectors, strict=True))
-        self._remember(fresh)
-        return fresh
-
-    def prepare(self, texts: Sequence[str], *, stop: threading.Event | None = None) -> int:
-        """Compute the vectors of those texts not yet known, in small batches; return how many."""
-        known = self.known(texts)
-        todo = [t for t in dict.fromkeys(texts) if t not in known]
-        for start in range(0, len(todo), PREPARE_BATCH):
-            if stop is not None and stop.is_set():
-                return start
-            self.embed(todo[start : start + PREPARE_BATCH])
-        return len(todo)
-
-    def _store(self) -> EmbeddingCache:
-        # One connection per call: answers run on several threads, and opening is ~0.1 ms.
-        return EmbeddingCache(self.path, self.embedder.info.dimension)
-
-    def _remember(self, vectors: dict[str, np.ndarray]) -> None:
-        with self._lock:
-            self._memory.update(vectors)
-            while len(self._memory) > SENTENCE_MEMORY:
-                self._memory.popitem(last=False)
 
 
 class Assistant:
@@ -202,7 +100,7 @@ class Assistant:
     def load(cls, settings: Settings, *, glossary: Path | None = None) -> Assistant:
         """Return an assistant over the served index version, its model loaded and warmed up."""
         _, meta = served_version(settings.index_root)
-        embedder = _SharedEmbedder(
+        embedder = SharedEmbedder(
             resolve_model(settings.model),
             dtype=meta.model.dtype,
             batch_size=settings.embed_batch_size,
@@ -428,23 +326,6 @@ class Assistant:
             entry = self.index.meta.documents[successor].entry
             return f"{entry.title} ({entry.published:%B %Y})"
         return successor
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Return [start, end) of each sentence of a passage: lines split at sentence ends."""
-    spans = []
-    for line in re.finditer(r"[^\n]+", text):
-        position = line.start()
-        for match in [*SENTENCE_END.finditer(line.group()), None]:
-            end = line.start() + (match.start() if match else len(line.group()))
-            piece = text[position:end]
-            if piece.strip():
-                left = position + len(piece) - len(BULLET.sub("", piece, count=1))
-                if left < position + len(piece.rstrip()):
-                    spans.append((left, position + len(piece.rstrip())))
-            if match:
-                position = line.start() + match.end()
-    return spans
 
 
 def _quotable(text: str, section: str | None) -> bool:

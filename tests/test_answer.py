@@ -8,10 +8,11 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from assistant.answer import Assistant, sentence_spans
+from assistant.answer import Assistant
 from assistant.app import chat_markdown, citation_html, sources_html
 from assistant.cli import app as cli
 from assistant.types import NOT_COVERED, Citation, Outcome
+from index.sentences import sentence_spans
 from index.types import Calibration, Mode, SearchFilters
 from ingest.errors import IgaError
 
