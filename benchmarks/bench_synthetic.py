@@ -15,8 +15,8 @@ posting lists have realistic lengths. Queries: the evaluation questions, encoded
 1. Exact flat search latency at several sizes (one thread, one query at a time).
 2. HNSW sweep at --sweep-size: M x efConstruction x efSearch -> build rate, recall@10 against
    exact search, latency.
-3. The product at --size: the index is written by index/build.py's own _write_dense, _write_bm25
-   and _write_passages with the default Settings, loaded by SearchIndex.load, and searched with
+3. The product at --size: the index is written by index/build.py's own write_version with the
+   default Settings, published by index/store.py, loaded by SearchIndex.load, and searched with
    SearchIndex.search (model encoding included), unfiltered and filtered; plus recall@10 of the
    served dense index against exact search.
 """
@@ -268,7 +268,9 @@ def _product(
     built = json.loads(marker.read_text()) if marker.exists() else {}
     if not (args.reuse and all(built.get(k) == v for k, v in spec.items())):
         shutil.rmtree(settings.data_dir, ignore_errors=True)
-        figures["build"] = _write_version(settings, vectors, bases, base_texts, embedder, args.seed)
+        figures["build"] = _publish_synthetic(
+            settings, vectors, bases, base_texts, embedder, args.seed
+        )
         marker.write_text(json.dumps(spec))
 
     # Load as the product does, then search with the model in the loop.
@@ -310,6 +312,8 @@ def _product(
         show(name, figures[name])
     figures["rss_mb_after_load_and_queries"] = rss_mb()
     figures["rss_mb_before_load"] = before
+    figures["memory_mb"] = _memory(index)
+    print(f"  memory by store (MB): {figures['memory_mb']}")
 
     # Recall of the served dense index, and of filtered dense search, against exact search.
     exact = _exact(vectors, queries)
@@ -341,6 +345,19 @@ def _product(
     return figures
 
 
+def _memory(index: Any) -> dict[str, float]:
+    """Return the megabytes each store of a loaded index holds (passages: mapped, paged by the OS)."""
+    import faiss
+
+    bm25 = sum(array.nbytes for array in index._bm25_arrays)
+    return {
+        "dense": round(faiss.serialize_index(index.dense).nbytes / 1e6, 1),
+        "bm25_matrix": round(bm25 / 1e6, 1),
+        "row_arrays": round((index._offsets.nbytes + index._row_doc.nbytes) / 1e6, 1),
+        "passages_mapped": round(len(index._passages) / 1e6, 1),
+    }
+
+
 def _synthetic_settings(data_dir: Path):
     from ingest.settings import Settings
 
@@ -354,7 +371,7 @@ def _index_settings(settings: Any) -> dict[str, Any]:
     }
 
 
-def _write_version(
+def _publish_synthetic(
     settings: Any,
     vectors: np.ndarray,
     bases: np.ndarray,
@@ -365,10 +382,9 @@ def _write_version(
     """Write and publish an index version through index/build.py's writers; return timings."""
     import faiss
 
-    from index.build import _write_bm25, _write_dense, _write_passages
-    from index.store import BM25_DIR, DENSE, META, publish, staging_dir
-    from index.types import IndexedDocument, IndexMeta
-    from ingest.pipeline import chunking_key
+    from index.build import write_version
+    from index.store import publish, staging_dir
+    from index.types import IndexedDocument
     from ingest.types import ManifestEntry, Passage
 
     # Documents of DOC_PASSAGES passages each, over three publishers and ten years.
@@ -417,38 +433,29 @@ def _write_version(
     }
     timings["generate_text_s"] = round(time.perf_counter() - started, 1)
 
-    # The product's writers, timed one by one.
+    # The product's own writer and publisher, as a build uses them.
     staging = staging_dir(settings.index_root, "synthetic")
     faiss.omp_set_num_threads(2)  # as in a build process, where no search has set it to one
     started = time.perf_counter()
-    dense_kind = _write_dense(staging / DENSE, vectors, settings)
-    seconds = time.perf_counter() - started
-    timings["dense_s"] = round(seconds, 1)
-    timings["dense_vectors_per_s"] = round(len(vectors) / seconds)
-    print(f"  _write_dense ({dense_kind}): {seconds:.1f} s")
-    started = time.perf_counter()
-    _write_bm25(staging / BM25_DIR, passages)
-    seconds = time.perf_counter() - started
-    timings["bm25_s"] = round(seconds, 1)
-    timings["bm25_passages_per_s"] = round(len(vectors) / seconds)
-    print(f"  _write_bm25: {seconds:.1f} s")
-    started = time.perf_counter()
-    _write_passages(staging, passages, doc_ids)
-    timings["passages_s"] = round(time.perf_counter() - started, 1)
-    meta = IndexMeta(
+    meta = write_version(
+        staging,
+        passages,
+        vectors,
+        settings,
         version="synthetic",
-        created_at=dt.datetime.now(dt.UTC),
         model=embedder.info,
         documents=documents,
-        passages=len(passages),
-        dense_kind=dense_kind,
-        chunking=chunking_key(settings),
+        started=started,
     )
-    (staging / META).write_text(meta.model_dump_json(), encoding="utf-8")
     publish(settings.index_root, staging, "synthetic")
+    seconds = time.perf_counter() - started
+    timings["write_s"] = round(seconds, 1)
+    timings["write_passages_per_s"] = round(len(vectors) / seconds)
+    print(f"  write_version ({meta.dense_kind}, format {meta.format}): {seconds:.1f} s")
+    folder = settings.index_root / "builds" / "synthetic"
     timings["bytes_on_disk"] = {
-        path.name: path.stat().st_size
-        for path in (settings.index_root / "builds" / "synthetic").iterdir()
+        str(path.relative_to(folder)): path.stat().st_size
+        for path in sorted(folder.rglob("*"))
         if path.is_file()
     }
     return timings

@@ -26,7 +26,7 @@ from index.store import (
     staging_dir,
     write_meta,
 )
-from index.types import INDEX_FORMAT, IndexedDocument, IndexMeta
+from index.types import INDEX_FORMAT, Calibration, IndexedDocument, IndexMeta, ModelInfo
 from ingest.chunk import embedding_text
 from ingest.errors import IgaError
 from ingest.fetch import FetchOutcome, fetch_documents, load_record
@@ -122,23 +122,18 @@ def build_index(
         staging = staging_dir(root, version)
         embedder = Embedder(spec, dtype=settings.embed_dtype, batch_size=settings.embed_batch_size)
         vectors, report.embedded = cached_vectors(passages, embedder, settings, progress=progress)
-        dense_kind = _write_dense(staging / DENSE, vectors, settings)
-        _write_bm25(staging / BM25_DIR, passages)
-        _write_passages(staging, passages, sorted(documents))
-        meta = IndexMeta(
-            format=INDEX_FORMAT,
+        write_version(
+            staging,
+            passages,
+            vectors,
+            settings,
             version=version,
-            created_at=dt.datetime.now(dt.UTC),
             model=embedder.info,
             documents=documents,
             failures=failed,
-            passages=len(passages),
-            dense_kind=dense_kind,
-            chunking=key,
-            build_seconds=round(time.perf_counter() - started, 2),
             calibration=previous.calibration if previous and same_model else None,
+            started=started,
         )
-        (staging / META).write_text(meta.model_dump_json(indent=2), encoding="utf-8")
         publish(root, staging, version, keep=settings.keep_versions)
 
         report.version = version
@@ -221,6 +216,46 @@ def cached_vectors(
     for i, key in enumerate(keys):
         matrix[i] = found[key]
     return matrix, len(missing)
+
+
+def write_version(
+    staging: Path,
+    passages: list[Passage],
+    vectors: np.ndarray,
+    settings: Settings,
+    *,
+    version: str,
+    model: ModelInfo,
+    documents: dict[str, IndexedDocument],
+    failures: dict[str, str] | None = None,
+    calibration: Calibration | None = None,
+    started: float | None = None,
+) -> IndexMeta:
+    """Write every file of an index version into its staging folder; return its metadata.
+
+    The one writer of the version layout, used by builds and by benchmarks/bench_synthetic.py,
+    so that a change of format reaches both. Rows must come grouped by document in sorted id
+    order (SearchIndex relies on it); `started` is when the build began, for its duration.
+    """
+    started = time.perf_counter() if started is None else started
+    dense_kind = _write_dense(staging / DENSE, vectors, settings)
+    _write_bm25(staging / BM25_DIR, passages)
+    _write_passages(staging, passages, sorted(documents))
+    meta = IndexMeta(
+        format=INDEX_FORMAT,
+        version=version,
+        created_at=dt.datetime.now(dt.UTC),
+        model=model,
+        documents=documents,
+        failures=failures or {},
+        passages=len(passages),
+        dense_kind=dense_kind,
+        chunking=chunking_key(settings),
+        build_seconds=round(time.perf_counter() - started, 2),
+        calibration=calibration,
+    )
+    (staging / META).write_text(meta.model_dump_json(indent=2), encoding="utf-8")
+    return meta
 
 
 def _write_dense(path: Path, vectors: np.ndarray, settings: Settings) -> str:
