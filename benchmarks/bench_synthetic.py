@@ -72,6 +72,11 @@ def main() -> None:
         help="efSearch values tried on the product's HNSW index (a search-time setting).",
     )
     parser.add_argument("--reuse", action="store_true", help="Reuse a product index of this size.")
+    parser.add_argument(
+        "--hnsw-threshold",
+        type=int,
+        help="Override the settings' exact-search limit (e.g. below --size to test HNSW small).",
+    )
     parser.add_argument("--work", type=Path, default=RESULTS / "synthetic")
     args = parser.parse_args()
 
@@ -252,7 +257,7 @@ def _product(
     from index.retrieve import SearchIndex
     from index.types import SearchFilters
 
-    settings = _synthetic_settings(args.work / f"data-{args.size}")
+    settings = _synthetic_settings(args.work / f"data-{args.size}", args.hnsw_threshold)
     figures: dict[str, Any] = {"settings": _index_settings(settings)}
     # What the index's content depends on. efSearch, and the threshold's use for filtered
     # searches, apply at search time (the threshold's choice of flat or HNSW is not rechecked).
@@ -263,6 +268,7 @@ def _product(
         "seed": args.seed,
         "hnsw_m": settings.hnsw_m,
         "hnsw_ef_construction": settings.hnsw_ef_construction,
+        "hnsw_threshold": settings.hnsw_threshold,
     }
     marker = settings.data_dir / "synthetic.json"
     built = json.loads(marker.read_text()) if marker.exists() else {}
@@ -347,21 +353,22 @@ def _product(
 
 def _memory(index: Any) -> dict[str, float]:
     """Return the megabytes each store of a loaded index holds (passages: mapped, paged by the OS)."""
-    import faiss
+    from index.store import DENSE
 
     bm25 = sum(array.nbytes for array in index._bm25_arrays)
     return {
-        "dense": round(faiss.serialize_index(index.dense).nbytes / 1e6, 1),
+        "dense": round((index.folder / DENSE).stat().st_size / 1e6, 1),
         "bm25_matrix": round(bm25 / 1e6, 1),
         "row_arrays": round((index._offsets.nbytes + index._row_doc.nbytes) / 1e6, 1),
         "passages_mapped": round(len(index._passages) / 1e6, 1),
     }
 
 
-def _synthetic_settings(data_dir: Path):
+def _synthetic_settings(data_dir: Path, hnsw_threshold: int | None):
     from ingest.settings import Settings
 
-    return Settings(data_dir=data_dir, manifest=data_dir / "manifest.yaml")
+    overrides = {} if hnsw_threshold is None else {"hnsw_threshold": hnsw_threshold}
+    return Settings(data_dir=data_dir, manifest=data_dir / "manifest.yaml", **overrides)
 
 
 def _index_settings(settings: Any) -> dict[str, Any]:
