@@ -115,15 +115,18 @@ class Assistant:
         embedder.encode_passages(["warm up", "the model"])
         return assistant
 
-    def prepare_sentences(self, *, stop: threading.Event | None = None) -> int:
-        """Compute the vectors of every quotable sentence in the index; return how many were new."""
+    def prepare_sentences(self, *, stop: threading.Event | None = None, save: bool = False) -> int:
+        """Compute the vectors of every quotable sentence in the index; return how many were new.
+
+        save=True (the build) stores them in the data dir; serving keeps them in memory only.
+        """
         texts = [
             passage.text[start:end]
             for passage in map(self.index.passage, range(self.index.size))
             for start, end in sentence_spans(passage.text)
             if _quotable(passage.text[start:end], passage.section)
         ]
-        return self.sentences.prepare(texts, stop=stop)
+        return self.sentences.prepare(texts, stop=stop, save=save)
 
     @property
     def threshold(self) -> tuple[float, str]:

@@ -23,6 +23,7 @@ from fastapi.responses import FileResponse
 from starlette.routing import Mount
 
 from assistant.answer import Assistant
+from assistant.live import LiveAssistant
 from assistant.types import Answer, Citation, Outcome, long_date
 from index.types import SearchFilters
 from ingest.errors import IgaError
@@ -94,12 +95,24 @@ footer { display: none !important; }
 
 
 def build_app(
-    assistant: Assistant | None, settings: Settings, *, problem: str | None = None
+    assistant: Assistant | None,
+    settings: Settings,
+    *,
+    problem: str | None = None,
+    live: LiveAssistant | None = None,
 ) -> gr.Blocks:
-    """Return the Gradio app over an assistant, or one that explains how to build an index."""
+    """Return the Gradio app over an assistant, or one that explains how to build an index.
+
+    With `live`, each question is answered by the newest published index version (header and
+    corpus tab follow it); without, by `assistant` throughout.
+    """
     problem = problem or (None if assistant else NO_INDEX.format(data_dir=settings.data_dir))
+
+    def answering() -> Assistant | None:
+        return live.current() if live is not None else assistant
+
     with gr.Blocks(title=TITLE, analytics_enabled=False) as blocks:
-        gr.HTML(_header_html(assistant), padding=False)
+        header = gr.HTML(_header_html(assistant), padding=False)
         if problem:
             gr.HTML(f'<div class="iga-banner">{_inline_code(problem)}</div>')
         first_year, last_year = _year_range(assistant)
@@ -139,7 +152,7 @@ def build_app(
                     )
 
         with gr.Tab("Corpus"):
-            gr.HTML(corpus_html(assistant))
+            corpus = gr.HTML(corpus_html(assistant))
         with gr.Tab("Glossary"):
             gr.Markdown(
                 "Abbreviations in a question are also searched for spelled out, and the other "
@@ -163,7 +176,8 @@ def build_app(
             if not message:
                 return "", history, session, gr.skip(), gr.skip()
             history = [*history, {"role": "user", "content": message}]
-            if assistant is None:
+            current = answering()
+            if current is None:
                 history.append({"role": "assistant", "content": _inline_code(problem or "")})
                 return "", history, session, gr.skip(), gr.skip()
             filters = SearchFilters(
@@ -173,7 +187,7 @@ def build_app(
                 year_from=int(year_from) if year_from and year_from > first_year else None,
                 year_to=int(year_to) if year_to and year_to < last_year else None,
             )
-            answer = assistant.answer(message, filters=filters, mode=mode or "hybrid", k=int(k))
+            answer = current.answer(message, filters=filters, mode=mode or "hybrid", k=int(k))
             history.append({"role": "assistant", "content": chat_markdown(answer)})
             return (
                 "",
@@ -194,8 +208,19 @@ def build_app(
 
         inputs = [question, chat, answers, *filters]
         outputs = [question, chat, answers, sources, panel]
-        question.submit(respond, inputs, outputs, api_name="ask")
-        ask.click(respond, inputs, outputs, api_visibility="private")
+
+        def refresh() -> tuple[str, str]:
+            """Return the header and corpus tab of the version now answering."""
+            current = answering()
+            return _header_html(current), corpus_html(current)
+
+        question.submit(respond, inputs, outputs, api_name="ask").then(
+            refresh, None, [header, corpus], api_visibility="private"
+        )
+        ask.click(respond, inputs, outputs, api_visibility="private").then(
+            refresh, None, [header, corpus], api_visibility="private"
+        )
+        blocks.load(refresh, None, [header, corpus], api_visibility="private")
         chat.select(show_sources, [answers], [sources, panel], api_visibility="private")
         chat.clear(
             lambda: (
@@ -212,12 +237,11 @@ def build_app(
             question: str, mode: str = "hybrid", k: int = 5, documents: list[str] | None = None
         ) -> dict[str, Any]:
             """Return the Answer to a question as JSON, for scripts (see `iga ask --json`)."""
-            if assistant is None:
+            current = answering()
+            if current is None:
                 raise gr.Error(problem or "")
             filters = SearchFilters(doc_ids=documents or None)
-            return assistant.answer(question, filters=filters, mode=mode, k=k).model_dump(
-                mode="json"
-            )
+            return current.answer(question, filters=filters, mode=mode, k=k).model_dump(mode="json")
 
         gr.api(answer_json, api_name="answer")
     blocks.queue(default_concurrency_limit=CONCURRENCY, max_size=MAX_QUEUE)
@@ -304,9 +328,11 @@ def sources_html(answer: Answer) -> str:
         if answer.outcome is Outcome.not_covered
         else ""
     )
-    return notice + "".join(
+    cards = "".join(
         citation_html(c, nearest=answer.outcome is Outcome.not_covered) for c in answer.citations
     )
+    version = f'<div class="iga-hash">From index version {html.escape(answer.index_version)}</div>'
+    return notice + cards + version
 
 
 def citation_html(citation: Citation, *, nearest: bool = False) -> str:
@@ -454,16 +480,27 @@ def create_server(
     assistant: Assistant | None,
     *,
     auth: Sequence[tuple[str, str]] | None = None,
+    live: LiveAssistant | None = None,
 ) -> FastAPI:
     """Return the FastAPI app serving the Gradio app at / and cached documents at /doc/<id>."""
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    files = dict(assistant.local_files) if assistant else {}
+
+    @server.get("/version")
+    def version() -> dict[str, str | None]:
+        """The index version answering now: for health checks, and to see a rebuild arrive."""
+        current = live.current() if live is not None else assistant
+        return {
+            "version": current.index.meta.version if current is not None else None,
+            "problem": live.problem if live is not None else None,
+        }
 
     @server.get("/doc/{doc_id}")
     def document(doc_id: str, request: Request) -> FileResponse:
         """The cached copy of an indexed document (open a PDF at a page with #page=N)."""
         if auth and not _signed_in(server, request):
             raise HTTPException(status_code=401, detail="Sign in to the app first.")
+        current = live.current() if live is not None else assistant
+        files = current.local_files if current is not None else {}
         path = files.get(doc_id)  # ids only: nothing outside the index's cached files
         if path is None or not path.is_file():
             raise HTTPException(status_code=404, detail="No cached copy of that document.")
@@ -549,11 +586,11 @@ class RunningServer:
     url: str
     server: Any
     threads: list[threading.Thread]
-    stop: threading.Event
+    live: LiveAssistant
 
     def close(self) -> None:
-        """Stop serving and preparing, and wait (briefly) for both to finish."""
-        self.stop.set()
+        """Stop serving, watching and preparing, and wait (briefly) for them to finish."""
+        self.live.close()
         # Event streams still open are cancelled after a second: expected, not worth a traceback.
         log = logging.getLogger("uvicorn.error")
         level = log.level
@@ -592,23 +629,21 @@ def serve(
                 assistant = Assistant.load(settings, glossary=glossary)
         except IndexStoreError as exc:
             problem = f"The index cannot be loaded: {exc}"
-    app = create_server(build_app(assistant, settings, problem=problem), assistant, auth=auth)
+    live = LiveAssistant(settings, assistant, glossary=glossary)
+    blocks = build_app(assistant, settings, problem=problem, live=live)
+    app = create_server(blocks, assistant, auth=auth, live=live)
 
-    # Serve, and embed every quotable sentence meanwhile: answers then skip that work.
+    # Serve; meanwhile embed every quotable sentence (answers then skip that work) and watch
+    # for newly published index versions.
     # Browsers hold event streams open: give them a second to close on shutdown, not forever.
     config = uvicorn.Config(
         app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=1
     )
     server = uvicorn.Server(config)
-    stop = threading.Event()
     threads = [threading.Thread(target=server.run, daemon=True)]
-    if assistant is not None:
-        threads.append(
-            threading.Thread(target=assistant.prepare_sentences, kwargs={"stop": stop}, daemon=True)
-        )
-    running = RunningServer(f"http://{host}:{port}/", server, threads, stop)
-    for thread in threads:
-        thread.start()
+    running = RunningServer(f"http://{host}:{port}/", server, threads, live)
+    threads[0].start()
+    live.start()
 
     # Wait until it accepts connections.
     deadline = time.monotonic() + 30

@@ -259,7 +259,7 @@ def _prepare_answers(settings: Settings) -> None:
     started = time.perf_counter()
     preparing = errors.status("Preparing answer sentences...") if errors.is_terminal else None
     with preparing or contextlib.nullcontext():
-        new = Assistant.load(settings).prepare_sentences()
+        new = Assistant.load(settings).prepare_sentences(save=True)
     console.print(f"Prepared {new} new answer sentences in {time.perf_counter() - started:.1f} s")
 
 

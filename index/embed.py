@@ -106,9 +106,14 @@ def content_key(text: str) -> str:
 class EmbeddingCache:
     """Vectors keyed by the sha256 of the embedded text, in SQLite (one file per model)."""
 
-    def __init__(self, path: Path, dimension: int) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, dimension: int, *, read_only: bool = False) -> None:
         self.dimension = dimension
+        if read_only:
+            # Opened so that SQLite itself refuses to write; a build holding the write lock
+            # makes a read fail at once (sqlite3.OperationalError) rather than wait.
+            self._db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path)
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vec BLOB)")
 

@@ -64,11 +64,12 @@ class SharedEmbedder(Embedder):
 
 
 class SentenceVectors:
-    """Sentence vectors by text: kept in memory, backed by a SQLite file that outlives versions.
+    """Sentence vectors by text: kept in memory, read from a SQLite file that outlives versions.
 
     Embedding a question's candidate sentences is most of the time an answer takes, so vectors
-    are kept once computed, and `prepare` computes all of an index's in advance (`iga serve`
-    does so in the background).
+    are kept once computed, and `prepare` computes all of an index's in advance. Only
+    `prepare(..., save=True)` (run by `iga build`) writes the file: serving reads it read-only,
+    so any number of processes can serve one data dir, and a read-only one.
     """
 
     def __init__(self, embedder: Embedder, path: Path) -> None:
@@ -83,46 +84,49 @@ class SentenceVectors:
             found = {t: self._memory[t] for t in texts if t in self._memory}
         missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing and self.path.exists():
-            store = self._store()
+            keys = {t: content_key(t) for t in missing}
             try:
-                stored = store.get_many([content_key(t) for t in missing])
-            finally:
-                store.close()
-            found.update({t: stored[content_key(t)] for t in missing if content_key(t) in stored})
+                store = EmbeddingCache(self.path, self.embedder.info.dimension, read_only=True)
+                try:
+                    stored = store.get_many(list(keys.values()))
+                finally:
+                    store.close()
+            except sqlite3.Error:
+                stored = {}  # being written by a build, or unreadable: compute what is needed
+            found.update({t: stored[key] for t, key in keys.items() if key in stored})
             self._remember(found)
         return found
 
     def embed(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        """Return freshly computed vectors of these texts, and keep them."""
+        """Return freshly computed vectors of these texts, and keep them in memory."""
         texts = list(dict.fromkeys(texts))
         if not texts:
             return {}
-        vectors = self.embedder.encode_passages(texts)
-        try:
-            store = self._store()
-            try:
-                store.put_many([content_key(t) for t in texts], vectors)
-            finally:
-                store.close()
-        except (OSError, sqlite3.Error):
-            pass  # a read-only data dir: keep the vectors in memory only
-        fresh = dict(zip(texts, vectors, strict=True))
+        fresh = dict(zip(texts, self.embedder.encode_passages(texts), strict=True))
         self._remember(fresh)
         return fresh
 
-    def prepare(self, texts: Sequence[str], *, stop: threading.Event | None = None) -> int:
-        """Compute the vectors of those texts not yet known, in small batches; return how many."""
+    def prepare(
+        self, texts: Sequence[str], *, stop: threading.Event | None = None, save: bool = False
+    ) -> int:
+        """Compute the vectors of those texts not yet known, in small batches; return how many.
+
+        save=True also writes them to the file, for every later process to read.
+        """
         known = self.known(texts)
         todo = [t for t in dict.fromkeys(texts) if t not in known]
-        for start in range(0, len(todo), PREPARE_BATCH):
-            if stop is not None and stop.is_set():
-                return start
-            self.embed(todo[start : start + PREPARE_BATCH])
+        store = EmbeddingCache(self.path, self.embedder.info.dimension) if save and todo else None
+        try:
+            for start in range(0, len(todo), PREPARE_BATCH):
+                if stop is not None and stop.is_set():
+                    return start
+                batch = self.embed(todo[start : start + PREPARE_BATCH])
+                if store is not None:
+                    store.put_many([content_key(t) for t in batch], np.stack(list(batch.values())))
+        finally:
+            if store is not None:
+                store.close()
         return len(todo)
-
-    def _store(self) -> EmbeddingCache:
-        # One connection per call: answers run on several threads, and opening is ~0.1 ms.
-        return EmbeddingCache(self.path, self.embedder.info.dimension)
 
     def _remember(self, vectors: dict[str, np.ndarray]) -> None:
         with self._lock:

@@ -23,6 +23,7 @@ from pathlib import Path
 from index.types import IndexMeta
 from ingest.errors import IgaError
 
+CURRENT = "CURRENT"  # the pointer file naming the served version
 META = "meta.json"
 DENSE = "dense.faiss"
 BM25_DIR = "bm25"
@@ -45,7 +46,7 @@ def builds_dir(root: Path) -> Path:
 
 def current_version_dir(root: Path) -> Path | None:
     """Return the folder of the version being served, or None when nothing was built yet."""
-    pointer = root / "CURRENT"
+    pointer = root / CURRENT
     try:
         name = pointer.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
@@ -98,7 +99,7 @@ def publish(root: Path, staging: Path, version: str, *, keep: int = 2) -> Path:
                 os.fsync(handle.fileno())
     final = builds_dir(root) / version
     staging.rename(final)
-    _write_atomic(root / "CURRENT", version)
+    _write_atomic(root / CURRENT, version)
     _prune(root, keep=keep, serving=version)
     return final
 
