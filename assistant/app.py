@@ -31,7 +31,6 @@ from ingest.fetch import is_loopback_host
 from ingest.settings import Settings
 
 TITLE = "Imaging Guidance Assistant"
-CONCURRENCY = 4  # questions answered at once; more queue (the model is shared)
 MAX_QUEUE = 64
 EXAMPLES = [
     "What is the maximum time for an imaging examination to be reported?",
@@ -244,7 +243,7 @@ def build_app(
             return current.answer(question, filters=filters, mode=mode, k=k).model_dump(mode="json")
 
         gr.api(answer_json, api_name="answer")
-    blocks.queue(default_concurrency_limit=CONCURRENCY, max_size=MAX_QUEUE)
+    blocks.queue(default_concurrency_limit=settings.serve_concurrency, max_size=MAX_QUEUE)
     return blocks
 
 

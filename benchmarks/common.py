@@ -7,6 +7,7 @@ commit and the date, so two runs can be compared side by side.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import importlib.metadata
 import json
@@ -41,6 +42,21 @@ PACKAGES = (
 )
 
 T = TypeVar("T")
+
+
+def arguments(doc: str) -> argparse.ArgumentParser:
+    """Return a parser with the options every benchmark takes: --corpus, --results, --quick.
+
+    --quick is a tiny run that checks the benchmark still works end to end (seconds, figures
+    meaningless); tests/test_benchmarks.py runs every benchmarks/bench_*.py with it.
+    """
+    parser = argparse.ArgumentParser(
+        description=doc.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--corpus", type=Path, default=SHARED_CORPUS, help="Corpus folder.")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="Where JSON goes.")
+    parser.add_argument("--quick", action="store_true", help="A tiny smoke run (seconds).")
+    return parser
 
 
 def summarise(seconds: Sequence[float]) -> dict[str, float]:
@@ -116,6 +132,18 @@ def ensure_index(data_dir: Path = WORK_DATA, corpus: Path = SHARED_CORPUS):
     return settings
 
 
+def corpus_or_generated(corpus: Path, results: Path) -> tuple[Path, bool]:
+    """Return the corpus folder if it has a manifest, else a generated test corpus (and which)."""
+    if (corpus / "manifest.yaml").exists():
+        return corpus, False
+    from tests.corpus_factory import write_corpus
+
+    folder = results / "generated-corpus"
+    if not (folder / "manifest.yaml").exists():
+        write_corpus(folder)
+    return folder, True
+
+
 def require_corpus(corpus: Path) -> None:
     """Exit with a clear message when the corpus folder has no manifest."""
     if not (corpus / "manifest.yaml").exists():
@@ -168,10 +196,12 @@ def git_commit() -> str | None:
     return commit + ("+dirty" if dirty else "")
 
 
-def write_result(name: str, figures: dict[str, Any], *, options: dict[str, Any]) -> Path:
-    """Write `benchmarks/results/<name>.json` with the figures and the context to compare them."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
+def write_result(
+    name: str, figures: dict[str, Any], *, options: dict[str, Any], folder: Path = RESULTS
+) -> Path:
+    """Write `<folder>/<name>.json` with the figures and the context to compare them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.json"
     payload = {
         "benchmark": name,
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -182,7 +212,7 @@ def write_result(name: str, figures: dict[str, Any], *, options: dict[str, Any])
         **figures,
     }
     path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    print(f"wrote {path.relative_to(ROOT)}")
+    print(f"wrote {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
     return path
 
 

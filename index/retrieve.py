@@ -58,7 +58,7 @@ class SearchIndex:
         # second torch thread mostly waits, badly so when the other core is busy (see
         # benchmarks/README.md). Concurrent searches still use both cores.
         faiss.omp_set_num_threads(1)
-        torch.set_num_threads(1)
+        torch.set_num_threads(settings.torch_threads)
         try:
             self.dense = faiss.read_index(str(folder / DENSE))
             self.bm25 = bm25s.BM25.load(str(folder / BM25_DIR), allow_pickle=False)

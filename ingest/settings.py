@@ -52,6 +52,14 @@ class Settings(BaseSettings):
     hnsw_ef_search: int = 512
     keep_versions: int = Field(default=2, description="Index versions kept on disk.")
 
+    # serve (see benchmarks/bench_serve.py for how these were chosen)
+    serve_concurrency: int = Field(
+        default=4, description="Questions one `iga serve` process answers at once; more queue."
+    )
+    torch_threads: int = Field(
+        default=1, description="torch threads per process that searches (one query at a time)."
+    )
+
     @property
     def cache_dir(self) -> Path:
         """Downloaded documents and their fetch records."""
