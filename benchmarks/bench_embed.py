@@ -1,6 +1,6 @@
 """Embedding backends: speed, agreement with fp32 and dense retrieval quality on the dev set.
 
-    python -m benchmarks.bench_embed [--backends torch-fp32,torch-bf16,...] [--threads 1]
+    python -m benchmarks.bench_embed [--backends torch-fp32,torch-bf16,...] [--threads 1] [--quick]
 
 Backends: torch-fp32, torch-bf16 (the default), torch-int8 (dynamic quantisation of the Linear
 layers), onnx-fp32 and onnx-int8 (the model exported with torch.onnx and run by onnxruntime;
@@ -18,7 +18,6 @@ vectors (page recall@5, MRR@10 and document recall@5, from assistant/metrics.py)
 
 from __future__ import annotations
 
-import argparse
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +28,7 @@ import numpy as np
 
 from benchmarks.common import (
     DEV_QUESTIONS,
+    arguments,
     ensure_index,
     summarise,
     time_each,
@@ -42,10 +42,12 @@ Encode = Callable[[Sequence[str]], np.ndarray]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__)
     parser.add_argument("--backends", default=",".join(BACKENDS))
     parser.add_argument("--threads", type=int, default=1, help="torch/onnxruntime threads.")
     args = parser.parse_args()
+    if args.quick:
+        args.backends = "torch-fp32,torch-bf16"
 
     import torch
 
@@ -53,7 +55,7 @@ def main() -> None:
     from ingest.chunk import embedding_text
 
     # The corpus's passages (as embedded by the build) and the dev questions.
-    settings = ensure_index()
+    settings = ensure_index(args.results / "data", args.corpus)
     index = SearchIndex.load(settings)
     torch.set_num_threads(args.threads)
     passages = [index.passage(row) for row in range(index.size)]
@@ -101,6 +103,7 @@ def main() -> None:
         f"embed-{args.threads}thread",
         {"passages": len(texts), "tokens_median": float(np.median(lengths)), "backends": results},
         options=vars(args),
+        folder=args.results,
     )
 
 

@@ -1,6 +1,7 @@
 """Build throughput, rebuild time, query latency, serving memory and answer latency on the real corpus.
 
     python -m benchmarks.bench_index [--build-runs 1] [--rebuild-runs 3] [--corpus ../shared/corpus]
+                                     [--quick]
 
 1. Build: `iga build --mirror CORPUS` into a fresh data dir, as a subprocess (fetch + ingest +
    embed + index): pages/s, and the peak memory of the build and its extract processes.
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import (
-    SHARED_CORPUS,
+    arguments,
     corpus_settings,
     peak_rss_mb,
     question_texts,
@@ -50,14 +51,16 @@ TARGETS = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=SHARED_CORPUS)
+    parser = arguments(__doc__)
     parser.add_argument("--build-runs", type=int, default=1, help="Fresh builds (median).")
     parser.add_argument("--rebuild-runs", type=int, default=3, help="No-change rebuilds.")
     parser.add_argument("--repeat", type=int, default=1, help="Passes over the questions.")
     parser.add_argument("--skip-answer", action="store_true", help="Skip Assistant.answer().")
     parser.add_argument("--keep", type=Path, help="Build here and keep it (default: a temp dir).")
+    parser.add_argument("--limit", type=int, help="Ask only the first N questions.")
     args = parser.parse_args()
+    if args.quick:
+        args.build_runs, args.rebuild_runs, args.repeat, args.limit = 1, 1, 1, 6
     require_corpus(args.corpus)
 
     folder = args.keep or Path(tempfile.mkdtemp(prefix="iga-bench-index-"))
@@ -66,7 +69,7 @@ def main() -> None:
     finally:
         if args.keep is None:
             shutil.rmtree(folder, ignore_errors=True)
-    write_result("index", figures, options=vars(args))
+    write_result("index", figures, options=vars(args), folder=args.results)
 
 
 def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
@@ -98,11 +101,12 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     figures["rebuild"] = {"seconds": rebuilds, "seconds_median": statistics.median(rebuilds)}
 
     # 3-4. Search latency and serving memory.
-    figures["search"] = _search_figures(settings, repeat=args.repeat)
+    questions = question_texts()[: args.limit]
+    figures["search"] = _search_figures(settings, questions, repeat=args.repeat)
 
     # 5. Answers through the assistant (a second load of the index and model, in this process).
     if not args.skip_answer:
-        figures["answer"] = _answer_figures(settings, repeat=args.repeat)
+        figures["answer"] = _answer_figures(settings, questions, repeat=args.repeat)
 
     # 6. Embedding throughput, uncached.
     figures["embedding"] = _embedding_figures(settings)
@@ -174,14 +178,13 @@ def _sample_tree_rss(process: Any) -> list[int]:
     return samples
 
 
-def _search_figures(settings: Any, *, repeat: int) -> dict[str, Any]:
+def _search_figures(settings: Any, questions: list[str], *, repeat: int) -> dict[str, Any]:
     """Return load time, first-query and steady-state latencies per mode, and serving RSS."""
     import numpy as np
 
     from index.retrieve import SearchIndex
     from index.types import SearchFilters
 
-    questions = question_texts()
     before = rss_mb()
     started = time.perf_counter()
     index = SearchIndex.load(settings)
@@ -250,7 +253,7 @@ def _torch_threads() -> int:
     return torch.get_num_threads()
 
 
-def _answer_figures(settings: Any, *, repeat: int) -> dict[str, Any]:
+def _answer_figures(settings: Any, questions: list[str], *, repeat: int) -> dict[str, Any]:
     """Return the latency of Assistant.answer over the questions, or the error that stopped it."""
     try:
         from assistant.answer import Assistant
@@ -258,7 +261,6 @@ def _answer_figures(settings: Any, *, repeat: int) -> dict[str, Any]:
         started = time.perf_counter()
         assistant = Assistant.load(settings)
         load_s = time.perf_counter() - started
-        questions = question_texts()
         for question in questions[:WARM_UP]:
             assistant.answer(question)
         outcomes: dict[str, int] = {}

@@ -1,6 +1,6 @@
 """Ingest throughput (extract, clean, chunk) in pages per second on the shared corpus.
 
-    python -m benchmarks.bench_ingest [--runs 5] [--corpus ../shared/corpus]
+    python -m benchmarks.bench_ingest [--runs 5] [--corpus ../shared/corpus] [--quick]
 
 Fetches the corpus from its folder (`--mirror`) once into a temporary data dir, then runs
 `ingest_documents(force=True)` `--runs` times and reports the median.
@@ -8,14 +8,13 @@ Fetches the corpus from its folder (`--mirror`) once into a temporary data dir, 
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 from benchmarks.common import (
-    SHARED_CORPUS,
+    arguments,
     corpus_settings,
     peak_rss_mb,
     require_corpus,
@@ -24,10 +23,11 @@ from benchmarks.common import (
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__)
     parser.add_argument("--runs", type=int, default=5, help="Ingest runs (median reported).")
-    parser.add_argument("--corpus", type=Path, default=SHARED_CORPUS)
     args = parser.parse_args()
+    if args.quick:
+        args.runs = 1
     require_corpus(args.corpus)
 
     from ingest.fetch import fetch_documents
@@ -95,6 +95,7 @@ def main() -> None:
             "peak_rss": peak_rss_mb(),
         },
         options=vars(args),
+        folder=args.results,
     )
 
 

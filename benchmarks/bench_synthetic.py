@@ -1,6 +1,6 @@
 """Search at scale: a synthetic corpus of --size passages (1,000,000 by default) grown from the real one.
 
-    python -m benchmarks.bench_synthetic [--size 1000000] [--sweep-size 200000] [--reuse]
+    python -m benchmarks.bench_synthetic [--size 1000000] [--sweep-size 200000] [--reuse] [--quick]
 
 Vectors: perturbed copies of the real passage embeddings, normalised. Random vectors, and even
 real ones plus isotropic noise, are pathological for HNSW: in 384 dimensions the copies of one
@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.common import (
-    RESULTS,
+    arguments,
     ensure_index,
     question_texts,
     rss_mb,
@@ -52,7 +52,7 @@ K = 10
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__)
     parser.add_argument("--size", type=int, default=1_000_000, help="Synthetic passages.")
     parser.add_argument("--spread", type=float, default=0.5, help="Weight of (real j - real k).")
     parser.add_argument("--sigma", type=float, default=0.01, help="Noise per dimension.")
@@ -77,11 +77,19 @@ def main() -> None:
         type=int,
         help="Override the settings' exact-search limit (e.g. below --size to test HNSW small).",
     )
-    parser.add_argument("--work", type=Path, default=RESULTS / "synthetic")
+    parser.add_argument(
+        "--work", type=Path, help="Where the index goes (default RESULTS/synthetic)."
+    )
     args = parser.parse_args()
+    args.work = args.work or args.results / "synthetic"
+    if args.quick:
+        # HNSW (threshold below the size), the sweep and the filters, on a few thousand passages.
+        args.size, args.flat_sizes, args.hnsw_threshold = 3000, "3000", 1000
+        args.sweep_size, args.sweep_m, args.sweep_ef_construction = 2000, "16", "40"
+        args.sweep_ef_search, args.product_ef_search = "32", "64"
 
     # The real corpus: its vectors, its words and the questions' vectors.
-    real = ensure_index()
+    real = ensure_index(args.results / "data", args.corpus)
     from index.retrieve import SearchIndex
 
     real_index = SearchIndex.load(real)
@@ -125,7 +133,7 @@ def main() -> None:
 
     # 3. The product's own index at full size.
     figures["product"] = _product(args, vectors, bases, base_texts, questions, queries, embedder)
-    write_result(f"synthetic-{args.size}", figures, options=vars(args))
+    write_result(f"synthetic-{args.size}", figures, options=vars(args), folder=args.results)
 
 
 def _perturbed(
