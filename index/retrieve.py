@@ -60,8 +60,12 @@ class SearchIndex:
         faiss.omp_set_num_threads(1)
         torch.set_num_threads(settings.torch_threads)
         try:
-            self.dense = faiss.read_index(str(folder / DENSE))
-            self.bm25 = bm25s.BM25.load(str(folder / BM25_DIR), allow_pickle=False)
+            # Mapped: processes serving one data dir share the pages (benchmarks/README.md).
+            flags = faiss.IO_FLAG_MMAP_IFC if settings.index_mmap else 0
+            self.dense = faiss.read_index(str(folder / DENSE), flags)
+            self.bm25 = bm25s.BM25.load(
+                str(folder / BM25_DIR), allow_pickle=False, mmap=settings.index_mmap
+            )
             self._offsets = np.load(folder / PASSAGE_OFFSETS, allow_pickle=False)
             self._row_doc = np.load(folder / ROW_DOCS, allow_pickle=False)
             with open(folder / PASSAGES, "rb") as handle:

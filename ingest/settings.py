@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     torch_threads: int = Field(
         default=1, description="torch threads per process that searches (one query at a time)."
     )
+    index_mmap: bool = Field(
+        default=True,
+        description="Map the dense vectors and BM25 matrix from disk (shared by every process "
+        "serving the data dir) rather than read a private copy into each.",
+    )
 
     @property
     def cache_dir(self) -> Path:

@@ -163,3 +163,36 @@ def test_two_serve_processes_share_a_data_dir_and_follow_a_rebuild(two_servers):
     for client in clients:
         client.predict("Where should community diagnostic centres be located?", api_name="/answer")
     assert snapshot(settings.data_dir) == written
+
+
+def test_sentence_vectors_are_read_only_and_survive_a_build_writing_them(built_settings, tmp_path):
+    import sqlite3
+
+    from index.embed import EmbeddingCache, content_key
+    from index.sentences import SentenceVectors
+
+    embedder = Assistant.load(built_settings).index.embedder
+    path = tmp_path / "sentences.sqlite"
+    text = "Each imaging network should have a network board."
+    stored = SentenceVectors(embedder, path)
+    assert stored.prepare([text], save=True) == 1
+
+    # A build holding the write lock: a reader computes what it needs instead of failing.
+    lock = sqlite3.connect(path)
+    lock.execute("BEGIN EXCLUSIVE")
+    try:
+        assert SentenceVectors(embedder, path).known([text]) == {}
+    finally:
+        lock.rollback()
+        lock.close()
+
+    # Reading and answering-time embedding never write the file.
+    reader = SentenceVectors(embedder, path)
+    assert set(reader.known([text])) == {text}
+    written = path.stat().st_mtime_ns, path.stat().st_size
+    reader.embed(["A sentence computed while answering, kept in memory only."])
+    assert (path.stat().st_mtime_ns, path.stat().st_size) == written
+    cache = EmbeddingCache(path, embedder.info.dimension, read_only=True)
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        cache.put_many([content_key("x")], reader.embed(["x"])["x"][None, :])
+    cache.close()
