@@ -14,6 +14,7 @@ from assistant.questions import (
     Question,
     QuestionSetError,
     QuestionType,
+    bundled_set_names,
     load_question_set,
 )
 from ingest.manifest import load_manifest
@@ -209,6 +210,23 @@ def test_missing_file_says_where_bundled_sets_are(tmp_path: Path) -> None:
         load_question_set(tmp_path / "absent.yaml")
 
 
+def test_bundled_set_loads_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert load_question_set(Path("holdout")).name == "holdout"
+    with pytest.raises(
+        QuestionSetError, match=r"not found: nosuchset\. .*instead of a path: .*holdout"
+    ):
+        load_question_set(Path("nosuchset"))
+
+
+def test_a_file_wins_over_a_bundled_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("holdout").write_text(yaml.safe_dump({"name": "local", "questions": [_answerable()]}))
+
+    assert load_question_set(Path("holdout")).name == "local"
+
+
 @pytest.mark.parametrize(
     ("text", "says"),
     [
@@ -228,7 +246,7 @@ def test_malformed_file_is_reported(tmp_path: Path, text: str, says: str) -> Non
 # --- The bundled sets ---
 
 
-@pytest.mark.parametrize("path", [DEV, HOLDOUT, IMAGING], ids=["dev", "holdout", "imaging"])
+@pytest.mark.parametrize("path", [QUESTIONS_DIR / f"{name}.yaml" for name in bundled_set_names()])
 def test_bundled_set_loads(path: Path) -> None:
     question_set = load_question_set(path)
 
