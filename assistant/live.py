@@ -133,11 +133,7 @@ class LiveAssistant:
         _, meta = served_version(self.settings.index_root)
         if old is None or old.index.meta.model != meta.model:
             return Assistant.load(self.settings, glossary=self._glossary)
-        fresh = Assistant(
-            SearchIndex.load(self.settings, embedder=old.index.embedder),
-            glossary=old.glossary,
-            settings=self.settings,
-        )
+        fresh = old.with_index(SearchIndex.load(self.settings, embedder=old.index.embedder))
         # Sentence vectors are keyed by text, whatever the version: keep those computed.
         fresh.sentences = old.sentences
         fresh.index.search("warm up", k=1)
