@@ -587,3 +587,7 @@ def _print_eval_summary(suite: Any) -> None:
         )
         for goal in failed:
             console.print(f"  [red]FAIL[/] {goal.goal}: {goal.measured}", highlight=False)
+
+
+if __name__ == "__main__":  # `python -m assistant.cli ...` runs the same command as `iga`
+    main()
