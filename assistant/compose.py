@@ -258,7 +258,7 @@ def compose(
             break
         if sentence.score < best.score - SUPPORT_MARGIN:
             break
-        if sentence.hit.passage.doc_id in {s.hit.passage.doc_id for s in chosen}:
+        if _same_source(sentence, chosen):
             continue
         if kind in (AnswerKind.date, AnswerKind.number) and not holds_kind(sentence.text, kind):
             continue
@@ -266,6 +266,16 @@ def compose(
             continue
         chosen.append(sentence)
     return Composition(sentences=chosen)
+
+
+SUPPORT_FROM = "document"  # support comes from other documents ("document") or passages
+
+
+def _same_source(sentence: Sentence, chosen: list[Sentence]) -> bool:
+    """Return whether a sentence comes from a source already quoted (a document, or a passage)."""
+    if SUPPORT_FROM == "document":
+        return sentence.hit.passage.doc_id in {s.hit.passage.doc_id for s in chosen}
+    return sentence.hit.passage.id in {s.hit.passage.id for s in chosen}
 
 
 def _preferred(ranked: list[Sentence], kind: AnswerKind) -> Sentence:
