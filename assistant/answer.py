@@ -143,7 +143,8 @@ class Assistant:
                 f"no indexed document with id {', '.join(unknown_docs)}: "
                 f"the ids are {', '.join(sorted(documents))} (see `iga status`)"
             )
-        unknown = [p for p in filters.publishers or [] if p not in publishers]
+        known = {p.casefold() for p in publishers}
+        unknown = [p for p in filters.publishers or [] if p.casefold() not in known]
         if unknown:
             raise IgaError(
                 f"no indexed document from publisher {', '.join(unknown)}: "

@@ -423,3 +423,7 @@ def serve(
 from assistant.evaluate import eval_command  # noqa: E402
 
 app.command("eval")(eval_command)
+
+
+if __name__ == "__main__":
+    main()

@@ -239,13 +239,14 @@ class SearchIndex:
         """Return a boolean mask of rows the filters allow, or None for no filtering."""
         if filters is None or filters.is_empty():
             return None
+        publishers = {p.casefold() for p in filters.publishers or []}
         allowed_docs = np.zeros(len(self._doc_names), dtype=np.bool_)
         for position, doc_id in enumerate(self._doc_names):
             entry = self.meta.documents[doc_id].entry
             year = entry.published.year
             allowed_docs[position] = not (
                 (filters.doc_ids and doc_id not in filters.doc_ids)
-                or (filters.publishers and entry.publisher not in filters.publishers)
+                or (publishers and entry.publisher.casefold() not in publishers)
                 or (filters.year_from and year < filters.year_from)
                 or (filters.year_to and year > filters.year_to)
             )
