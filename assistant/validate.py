@@ -53,8 +53,8 @@ class CheckedRequest:
     notices: list[str]
 
 
-def check_request(request: AskRequest, assistant: Assistant) -> CheckedRequest:
-    """Return the request ready to answer, or raise RequestError saying what is wrong with it."""
+def check_options(request: AskRequest) -> tuple[str, list[str]]:
+    """Return the question to answer and any notice, checking what needs no index (k, years...)."""
     # The question: present, and no longer than the model reads.
     words = request.question.split()
     if not words:
@@ -84,6 +84,12 @@ def check_request(request: AskRequest, assistant: Assistant) -> CheckedRequest:
             raise RequestError(f"{name} must be a year from {YEAR_MIN} to {YEAR_MAX}, not {year}")
     if request.since is not None and request.until is not None and request.since > request.until:
         raise RequestError(f"since ({request.since}) is after until ({request.until}): swap them")
+    return " ".join(words), notices
+
+
+def check_request(request: AskRequest, assistant: Assistant) -> CheckedRequest:
+    """Return the request ready to answer, or raise RequestError saying what is wrong with it."""
+    question, notices = check_options(request)
 
     # The filters: only documents and publishers the index has (publishers in any case).
     filters = SearchFilters(
@@ -97,7 +103,7 @@ def check_request(request: AskRequest, assistant: Assistant) -> CheckedRequest:
     except IgaError as exc:
         raise RequestError(str(exc)) from None
     return CheckedRequest(
-        question=" ".join(words),
+        question=question,
         mode=Mode(request.mode),
         k=request.k,
         filters=filters,
