@@ -85,6 +85,7 @@ THEME = gr.themes.Default(
     block_info_text_color="#4c6272",
     block_label_text_color="#3d4f5c",
     input_placeholder_color="#5b6f7d",
+    color_accent="#005eb8",
 )
 CSS = """
 .iga-header { display: flex; align-items: baseline; gap: 1rem; flex-wrap: wrap;
@@ -128,6 +129,8 @@ CSS = """
 .iga-copy { font: inherit; font-size: 0.85rem; padding: 0.15rem 0.6rem; border: 1px solid #005eb8;
   border-radius: 4px; background: #ffffff; color: #005eb8; cursor: pointer; }
 .iga-copy:hover { background: #e8f1fa; }
+/* Gradio dims the chat's text to 80% opacity: blue on white then falls below 4.5:1. */
+#iga-chat .md.prose { opacity: 1; }
 .iga-offscreen { position: fixed; left: -9999px; top: 0; }
 .iga-offline { position: sticky; top: 0; z-index: 1000; background: #d5281b; color: #ffffff;
   padding: 0.75rem 1rem; font-weight: 600; }
@@ -305,9 +308,7 @@ def build_app(
 
         quiet: dict[str, Any] = {"show_progress": "hidden", "api_visibility": "private"}
         for trigger in (question.submit, ask.click):
-            trigger(
-                start, [question, conversation], [question, chat, asked, ask], queue=False, **quiet
-            ).success(
+            trigger(start, [question, conversation], [question, chat, asked, ask], **quiet).success(
                 respond,
                 [asked, conversation, *filters],
                 [chat, conversation, sources, panel, ask],
