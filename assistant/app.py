@@ -773,7 +773,9 @@ def create_server(
 
 def _signed_in(server: FastAPI, request: Request) -> bool:
     """Return whether the request carries the Gradio app's sign-in cookie."""
-    gradio_app = next(r.app for r in server.routes if isinstance(r, Mount))
+    gradio_app = next(
+        r.app for r in server.routes if isinstance(r, Mount) and hasattr(r.app, "cookie_id")
+    )
     cookie_id = gradio_app.cookie_id  # type: ignore[attr-defined]
     token = request.cookies.get(f"access-token-{cookie_id}") or request.cookies.get(
         f"access-token-unsecure-{cookie_id}"
