@@ -222,6 +222,7 @@ def test_conversation_exports_as_markdown_and_word(context, running, assistant, 
     word.save_as(path)
     document = Document(str(path))
     paragraphs = [p.text for p in document.paragraphs]
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     (SCREENSHOTS / "export-first-paragraphs.txt").write_text("\n".join(paragraphs[:12]))
     assert paragraphs[0] == "Imaging Guidance Assistant: conversation"
     assert any(f"Index version {version}" in p for p in paragraphs)
