@@ -11,7 +11,7 @@ import datetime as dt
 import io
 from collections.abc import Sequence
 
-from assistant.types import NOT_COVERED, Answer, Citation, Outcome, long_date
+from assistant.types import Answer, Citation, Outcome, long_date
 
 TITLE = "Imaging Guidance Assistant"
 NEAREST_HEADING = "Nearest passages (not an answer)"
@@ -36,12 +36,16 @@ def _reference(citation: Citation) -> str:
 def answer_text(answer: Answer) -> str:
     """Return an answer to paste: its quoted sentences with [n], then the numbered references."""
     lines = [*answer.notices, ""] if answer.notices else []
-    if answer.outcome is Outcome.answered:
-        lines += [_plain(answer.text), "", "References"]
-    else:
-        lines += [NOT_COVERED, "", NEAREST_HEADING]
+    lines.append(_plain(answer.text))
+    if answer.citations:
+        lines += ["", _heading(answer)]
     lines += [f"[{c.number}] {citation_text(c)}" for c in answer.citations]
     return "\n".join(lines)
+
+
+def _heading(answer: Answer) -> str:
+    """Return the heading of an answer's sources: references, or passages that do not answer."""
+    return "References" if answer.outcome is Outcome.answered else NEAREST_HEADING
 
 
 def export_filename(exported: dt.datetime, suffix: str) -> str:
@@ -64,11 +68,9 @@ def conversation_markdown(answers: Sequence[Answer], *, exported: dt.datetime) -
                 f"> {_md(s.text)} {''.join(f'[{n}]' for n in s.citations)}"
                 for s in answer.sentences
             ]
-            heading = "References"
         else:
-            lines.append(f"*{NOT_COVERED}*")
-            heading = NEAREST_HEADING
-        lines += ["", f"**{heading}** (index {answer.index_version})", ""]
+            lines.append(f"*{_md(answer.text)}*")
+        lines += ["", f"**{_heading(answer)}** (index {answer.index_version})", ""]
         lines += [
             f"{c.number}. {_md_reference(c)}  \n   sha256 `{c.sha256}`" for c in answer.citations
         ]
@@ -100,11 +102,9 @@ def conversation_docx(answers: Sequence[Answer], *, exported: dt.datetime) -> by
                 quote = document.add_paragraph(style="Quote")
                 quote.add_run(_plain(sentence.text) + " ")
                 quote.add_run("".join(f"[{n}]" for n in sentence.citations)).bold = True
-            heading = "References"
         else:
-            document.add_paragraph(NOT_COVERED).runs[0].italic = True
-            heading = NEAREST_HEADING
-        document.add_heading(f"{heading} (index {answer.index_version})", level=2)
+            document.add_paragraph(_plain(answer.text)).runs[0].italic = True
+        document.add_heading(f"{_heading(answer)} (index {answer.index_version})", level=2)
         for citation in answer.citations:
             reference = document.add_paragraph(f"[{citation.number}] {citation_text(citation)}")
             reference.add_run(f"\nsha256 {citation.sha256}").font.size = Pt(8)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import (
     BaseModel,
@@ -163,6 +164,11 @@ class QuestionSet(BaseModel):
 
     name: str = Field(min_length=1)
     description: str = ""
+    role: Literal["development", "holdout"] = Field(
+        default="development",
+        description="A holdout set is never used to choose settings: `iga eval --calibrate` "
+        "refuses it, and reports show it beside the development set.",
+    )
     questions: list[Question] = Field(min_length=1)
 
     @field_validator("questions")

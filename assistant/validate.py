@@ -19,7 +19,6 @@ K_MIN, K_MAX = 1, 50
 # The model reads 256 word pieces; ordinary English runs 1.2-1.5 pieces a word, and the glossary
 # adds expansions. Beyond this many words the rest of a question would be cut without a word.
 MAX_QUESTION_WORDS = 120
-YEAR_MIN, YEAR_MAX = 1900, 2100
 
 
 class RequestError(IgaError):
@@ -54,7 +53,7 @@ class CheckedRequest:
 
 
 def check_options(request: AskRequest) -> tuple[str, list[str]]:
-    """Return the question to answer and any notice, checking what needs no index (k, years...)."""
+    """Return the question to answer and any notice, checking what needs no index (k, mode)."""
     # The question: present, and no longer than the model reads.
     words = request.question.split()
     if not words:
@@ -79,11 +78,6 @@ def check_options(request: AskRequest) -> tuple[str, list[str]]:
         raise RequestError(
             f"k (passages to retrieve) must be from {K_MIN} to {K_MAX}, not {request.k}"
         )
-    for name, year in (("since", request.since), ("until", request.until)):
-        if year is not None and not YEAR_MIN <= year <= YEAR_MAX:
-            raise RequestError(f"{name} must be a year from {YEAR_MIN} to {YEAR_MAX}, not {year}")
-    if request.since is not None and request.until is not None and request.since > request.until:
-        raise RequestError(f"since ({request.since}) is after until ({request.until}): swap them")
     return " ".join(words), notices
 
 
@@ -91,7 +85,8 @@ def check_request(request: AskRequest, assistant: Assistant) -> CheckedRequest:
     """Return the request ready to answer, or raise RequestError saying what is wrong with it."""
     question, notices = check_options(request)
 
-    # The filters: only documents and publishers the index has (publishers in any case).
+    # The filters: documents and publishers the index has (publishers in any case), and years
+    # in order (Assistant.check_filters).
     filters = SearchFilters(
         doc_ids=request.documents or None,
         publishers=request.publishers or None,

@@ -244,8 +244,8 @@ BAD_REQUESTS = [
         id="unknown-doc",
     ),
     pytest.param({"publishers": ["Nobody"]}, "no indexed document from publisher", id="publisher"),
-    pytest.param({"since": 3000}, "since must be a year from 1900 to 2100", id="year"),
-    pytest.param({"since": 2022, "until": 2020}, "since (2022) is after until (2020)", id="years"),
+    pytest.param({"since": 3000}, "--since 3000 is not a year between 1900 and 2100", id="year"),
+    pytest.param({"since": 2022, "until": 2020}, "--since 2022 is after --until 2020", id="years"),
     pytest.param({"mode": "magic"}, "mode must be one of dense, bm25, hybrid", id="mode"),
     pytest.param({"question": "   "}, "the question is empty", id="empty"),
 ]
