@@ -204,11 +204,16 @@ def test_conversation_exports_as_markdown_and_word(context, running, assistant, 
     version = assistant.index.meta.version
     sha256 = assistant.index.meta.documents["network-guide-2021"].sha256
 
-    with page.expect_download() as markdown_download:
-        page.locator("#iga-export-md").click()
-    markdown = markdown_download.value
+    # The exports are rewritten just after each answer shows: wait for the one with both.
+    for _ in range(20):
+        with page.expect_download() as markdown_download:
+            page.locator("#iga-export-md").click()
+        markdown = markdown_download.value
+        text = Path(markdown.path()).read_text(encoding="utf-8")
+        if "## 2. " in text:
+            break
+        page.wait_for_timeout(500)
     assert re.fullmatch(r"iga-conversation-\d{4}-\d{2}-\d{2}\.md", markdown.suggested_filename)
-    text = Path(markdown.path()).read_text(encoding="utf-8")
     assert f"## 1. {TURNAROUND}" in text and f"> {QUOTE} [1]" in text
     assert "Available at: <https://example.org/guidance/network-guide-2021.pdf#page=3>" in text
     assert f"Index version {version}" in text and sha256 in text
