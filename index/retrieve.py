@@ -281,7 +281,6 @@ class SearchIndex:
         """Return a boolean mask of rows the filters allow, or None for no filtering."""
         if filters is None or filters.is_empty():
             return None
-        publishers = {p.casefold() for p in filters.publishers or []}
         allowed_docs = np.zeros(len(self._doc_names), dtype=np.bool_)
         publishers = {p.casefold() for p in filters.publishers or []}
         for position, doc_id in enumerate(self._doc_names):
