@@ -631,5 +631,5 @@ def _print_eval_summary(suite: Any) -> None:
             console.print(f"  [red]FAIL[/] {goal.goal}: {goal.measured}", highlight=False)
 
 
-if __name__ == "__main__":
+if __name__ == "__main__":  # `python -m assistant.cli ...` runs the same command as `iga`
     main()
