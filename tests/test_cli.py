@@ -32,7 +32,7 @@ def test_fetch_and_ingest_print_summaries(generated_corpus: Path, tmp_path: Path
 
     code, output = _iga("ingest", "--manifest", manifest, data_dir=tmp_path)
     assert code == 0, output
-    assert re.search(r"Summary: 4 documents, \d+ pages .* \d+ passages, 0 failed", output)
+    assert re.search(r"Summary: 5 documents, \d+ pages .* \d+ passages, 0 failed", output)
 
     # A second run finds nothing to do.
     code, output = _iga("ingest", "--manifest", manifest, data_dir=tmp_path)
@@ -55,8 +55,8 @@ def test_fetch_fails_with_a_table_when_a_document_is_bad(generated_corpus: Path,
     )
     assert code == 1
     assert "pacs-guide-2019" in output and "HTML" in output
-    assert "1 of 4 documents were not fetched" in output
-    assert len(re.findall(r"^\s+copied ", output, re.MULTILINE)) == 3  # the others still arrive
+    assert "1 of 5 documents were not fetched" in output
+    assert len(re.findall(r"^\s+copied ", output, re.MULTILINE)) == 4  # the others still arrive
 
 
 def test_bad_manifest_entry_is_named_without_a_traceback(tmp_path: Path):
@@ -103,7 +103,7 @@ def test_whole_ingest_stage_on_the_real_corpus(shared_corpus: Path, tmp_path: Pa
     assert code == 0, output
     code, output = _iga("ingest", "--manifest", manifest, data_dir=tmp_path)
     assert code == 0, output
-    assert re.search(r"Summary: 4 documents, 267 pages .* 0 failed", output), output
+    assert re.search(r"Summary: 5 documents, 267 pages .* 0 failed", output), output
 
     counter = TokenCounter(resolve_model("all-MiniLM-L6-v2"))
     for folder in sorted((tmp_path / "passages").iterdir()):
