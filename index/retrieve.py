@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import mmap
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,7 +50,6 @@ class SearchIndex:
     ) -> None:
         import bm25s
         import faiss
-        import torch
 
         self.folder = folder
         self.meta = meta
@@ -58,7 +58,9 @@ class SearchIndex:
         # second torch thread mostly waits, badly so when the other core is busy (see
         # benchmarks/README.md). Concurrent searches still use both cores.
         faiss.omp_set_num_threads(1)
-        torch.set_num_threads(settings.torch_threads)
+        torch = sys.modules.get("torch")  # loaded by the embedder, unless it needs none
+        if torch is not None:
+            torch.set_num_threads(settings.torch_threads)
         try:
             # Mapped: processes serving one data dir share the pages (benchmarks/README.md).
             flags = faiss.IO_FLAG_MMAP_IFC if settings.index_mmap else 0
