@@ -12,19 +12,17 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 from benchmarks.common import (
     ROOT,
-    SHARED_CORPUS,
     WORK_DATA,
+    arguments,
     ensure_index,
     require_corpus,
     write_result,
@@ -78,12 +76,13 @@ def _env() -> dict[str, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--corpus", type=Path, default=SHARED_CORPUS)
     options = parser.parse_args()
+    if options.quick:
+        options.runs = 1
     require_corpus(options.corpus)
-    settings = ensure_index(WORK_DATA, options.corpus)
+    settings = ensure_index(options.results / WORK_DATA.name, options.corpus)
     data_dir = str(settings.data_dir)
 
     # End to end, the two ways alternated.
@@ -123,7 +122,8 @@ def main() -> None:
     write_result(
         "ask",
         {"median_s": figures, "runs_s": times, "phases": phases},
-        options={"runs": options.runs, "question": QUESTION, "corpus": str(options.corpus)},
+        options={**vars(options), "question": QUESTION},
+        folder=options.results,
     )
 
 
