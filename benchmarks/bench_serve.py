@@ -144,7 +144,7 @@ def _wait_ready(process: subprocess.Popen, url: str) -> None:
 def _ask(client: httpx.Client, url: str, question: str) -> dict[str, Any]:
     """Return one answer through the app's HTTP API, as a script would call it."""
     posted = client.post(
-        url + "gradio_api/call/answer", json={"data": [question, "hybrid", 5, None]}
+        url + "gradio_api/call/answer", json={"data": [question, "hybrid", 5, *[None] * 4]}
     )
     posted.raise_for_status()
     event_id = posted.json()["event_id"]
