@@ -61,7 +61,7 @@ def entry(doc_id: str, url: str | None = None, *, format: str = "pdf", **fields)
         published=dt.date(2021, 4, 1),
         format=format,
         url=url,
-        landing_page=LANDING,
+        landing_page=fields.pop("landing_page", LANDING),
         **fields,
     )
 
@@ -383,8 +383,8 @@ def test_connection_refused_on_loopback_fails_fast_and_others_proceed(server, se
 @pytest.mark.parametrize(
     "fields",
     [
-        pytest.param({}, id="no-url"),
-        pytest.param({"url": LANDING, "download": "manual"}, id="download-manual"),
+        pytest.param({"download": "manual"}, id="manual-without-url"),
+        pytest.param({"url": LANDING, "download": "manual"}, id="manual-with-url"),
     ],
 )
 def test_entry_without_direct_url_says_where_to_get_it(server, settings, fields):
