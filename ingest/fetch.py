@@ -20,7 +20,7 @@ from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from ingest.errors import FetchError, IgaError, ManifestError, NetworkUnreachable
 from ingest.resolve import Link, LinkNotFound, choose_link, page_links
@@ -49,6 +49,8 @@ class FetchOutcome(BaseModel):
     doc_id: str
     status: Literal["downloaded", "unchanged", "copied", "failed", "skipped"]
     message: str = ""
+    reason: str = Field(default="", description="The problem alone, short, without next steps.")
+    offline: bool = Field(default=False, description="Not fetched because the network is down.")
     record: FetchRecord | None = None
 
 
@@ -96,10 +98,15 @@ def fetch_documents(
             if mirror is not None:
                 outcome = _from_mirror(entry, mirror, settings)
             elif not entry.has_download_url:
-                outcome = _problem(entry, f"no direct download URL: {_by_hand(entry)}")
+                outcome = _problem(entry, "no direct download URL", hint=_by_hand(entry))
             elif offline is not None and not _is_loopback(entry.source_url):
-                hint = f"skipped, network unreachable: {_by_hand(entry)}"
-                outcome = _problem(entry, hint, status="skipped")
+                outcome = _problem(
+                    entry,
+                    "skipped, network unreachable",
+                    hint=_by_hand(entry),
+                    status="skipped",
+                    offline=True,
+                )
             else:
                 others = [
                     e.source_url
@@ -110,7 +117,7 @@ def fetch_documents(
                     outcome = _from_network(client, entry, settings, other_urls=others, pages=pages)
                 except NetworkUnreachable as exc:
                     offline = str(exc)
-                    outcome = _problem(entry, offline)
+                    outcome = _problem(entry, offline, hint=MIRROR_HINT, offline=True)
             outcomes.append(outcome)
             if on_progress is not None:
                 on_progress(outcome)
@@ -479,8 +486,7 @@ def _classify(
         # A loopback server being down says nothing about the internet.
         if not _is_loopback(url) and not _any_reachable(other_urls, settings):
             raise NetworkUnreachable(
-                f"network unreachable ({what}; no other document host answers either): "
-                f"{MIRROR_HINT}"
+                f"network unreachable ({what}; no other document host answers either)"
             )
         raise FetchError(entry.id, f"{what}: check `url` in the manifest, or {MIRROR_HINT}")
     if (
@@ -490,7 +496,7 @@ def _classify(
     ):
         raise NetworkUnreachable(
             f"network unreachable (connecting to {host} timed out after "
-            f"{settings.timeout_s:g} s and no other document host answers): {MIRROR_HINT}"
+            f"{settings.timeout_s:g} s and no other document host answers)"
         )
     if isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)):
         return _Transient(f"{type(exc).__name__} fetching {url}: {exc or 'no detail'}")
@@ -574,8 +580,8 @@ def _from_mirror(entry: ManifestEntry, mirror: Path, settings: Settings) -> Fetc
     try:
         # Check the file before copying it.
         if not source.is_file():
-            raise FetchError(
-                entry.id, f"not in the mirror: expected {source}; {_where_to_get(entry)}"
+            return _problem(
+                entry, f"not in the mirror: expected {source}", hint=_where_to_get(entry)
             )
         size = source.stat().st_size
         if size > settings.max_bytes:
@@ -751,12 +757,19 @@ def _check_pin(entry: ManifestEntry, sha256: str) -> None:
 
 
 def _problem(
-    entry: ManifestEntry, message: str, *, status: Literal["failed", "skipped"] = "failed"
+    entry: ManifestEntry,
+    reason: str,
+    *,
+    hint: str | None = None,
+    status: Literal["failed", "skipped"] = "failed",
+    offline: bool = False,
 ) -> FetchOutcome:
-    """Return a failed (or skipped) outcome whose message starts with the document id."""
-    if not message.startswith(f"{entry.id}:"):
-        message = f"{entry.id}: {message}"
-    return FetchOutcome(doc_id=entry.id, status=status, message=message)
+    """Return a failed (or skipped) outcome; its message starts with the id and ends with `hint`."""
+    reason = reason.removeprefix(f"{entry.id}: ")
+    message = f"{entry.id}: {reason}" + (f": {hint}" if hint else "")
+    return FetchOutcome(
+        doc_id=entry.id, status=status, message=message, reason=reason, offline=offline
+    )
 
 
 def _by_hand(entry: ManifestEntry) -> str:

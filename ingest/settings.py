@@ -63,6 +63,11 @@ class Settings(BaseSettings):
         return self.data_dir / "passages"
 
     @property
+    def missing_file(self) -> Path:
+        """The documents the last build could not index, where to get them, and file names."""
+        return self.data_dir / "missing.txt"
+
+    @property
     def index_root(self) -> Path:
         """Versioned index builds and the pointer to the current one."""
         return self.data_dir / "index"

@@ -27,7 +27,7 @@ def test_fetch_and_ingest_print_summaries(generated_corpus: Path, tmp_path: Path
         "fetch", "--manifest", manifest, "--mirror", str(generated_corpus), data_dir=tmp_path
     )
     assert code == 0, output
-    assert output.count("copied") >= 4 and "fetch summary" in output
+    assert len(re.findall(r"^\s+copied ", output, re.MULTILINE)) == 4, output
 
     code, output = _iga("ingest", "--manifest", manifest, data_dir=tmp_path)
     assert code == 0, output
@@ -75,11 +75,13 @@ def test_build_then_status(generated_corpus: Path, tmp_path: Path):
     args = ("--manifest", manifest, "--mirror", str(generated_corpus))
     code, output = _iga("build", *args, data_dir=tmp_path)
     assert code == 0, output
-    assert "(published)" in output and "added" in output
+    assert re.search(r"Index version \S+ published: 4 of 4 documents", output), output
+    assert len(re.findall(r"^\s+added ", output, re.MULTILINE)) == 4, output
 
     code, output = _iga("build", *args, data_dir=tmp_path)
     assert code == 0, output
-    assert "nothing changed; still serving" in output and "0 embedded this run" in output
+    assert "unchanged: 4 of 4 documents" in output and "(0 embedded)" in output
+    assert len(re.findall(r"^\s+unchanged ", output, re.MULTILINE)) == 4, output
 
     code, output = _iga("status", "--manifest", manifest, data_dir=tmp_path)
     assert code == 0, output

@@ -133,9 +133,9 @@ def test_link_hint_picks_between_links_that_tie(server, settings):
     hub = server.url("/hub/")
 
     tie = run(settings, entry("plan", "The NHS Long Term Plan", hub))["plan"]
-    hinted = run(
-        settings, entry("plan", "The NHS Long Term Plan", hub, link_pattern=r"/2019/")
-    )["plan"]
+    hinted = run(settings, entry("plan", "The NHS Long Term Plan", hub, link_pattern=r"/2019/"))[
+        "plan"
+    ]
 
     assert tie.status == "failed"
     assert f"several PDF links on {hub} match the title equally well" in tie.message
