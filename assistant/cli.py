@@ -286,6 +286,7 @@ def status(data_dir: DataDir = None, manifest: ManifestPath = None) -> None:
             doc.sha256[:12],
         )
     console.print(table)
+    _status_notes(settings, meta)
     for doc_id, message in meta.failures.items():
         console.print(f"[red]failed[/] {doc_id}: {message}", highlight=False)
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
@@ -326,6 +327,17 @@ def missing(data_dir: DataDir = None, manifest: ManifestPath = None) -> None:
     console.print(text, end="", soft_wrap=True, markup=False, highlight=False)
     if entries:
         console.print(f"(saved in {settings.missing_file})", soft_wrap=True, highlight=False)
+
+
+def _status_notes(settings: Settings, meta: Any) -> None:
+    """Print new versions, files found on landing pages, and what the manifest still lacks."""
+    from assistant.corpus_report import status_notes
+
+    try:
+        missing = sum(e.id not in meta.documents for e in _load_manifest(settings).documents)
+    except IgaError:
+        missing = 0  # status describes the index; a bad manifest is reported by build
+    status_notes(console, meta, missing)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -51,7 +51,8 @@ def wrap(text: str, *, indent: str = "") -> list[str]:
 
 def print_line(console: Console, word: str, doc_id: str, detail: str = "") -> None:
     """Print `  word  doc-id: detail`, wrapped at spaces, continuation lines indented."""
-    text = f"  {word:<{WORD_WIDTH}}{doc_id}" + (f": {detail}" if detail else "")
+    text = f"  {word:<{WORD_WIDTH}}{doc_id}" if word else f"  {doc_id}"
+    text += f": {detail}" if detail else ""
     lines = wrap(text, indent=" " * (WORD_WIDTH + 4))
     first = Text(lines[0])
     first.stylize(COLOURS.get(word, ""), 2, 2 + len(word))
@@ -176,3 +177,28 @@ def fetch_line(console: Console, outcome: FetchOutcome) -> None:
     if record is not None and record.landing_page and outcome.status == "downloaded":
         detail += f" (linked from {record.landing_page})"
     print_line(console, outcome.status, outcome.doc_id, detail)
+
+
+def status_notes(console: Console, meta: IndexMeta, missing: int) -> None:
+    """Print, under `iga status`'s table, where each resolved file came from, new versions,
+    and how many manifest documents are not indexed."""
+    for doc_id, document in sorted(meta.documents.items()):
+        notes = []
+        if document.updated_at and document.previous_sha256:
+            notes.append(
+                f"updated {document.updated_at:%Y-%m-%d} "
+                f"(was sha256 {document.previous_sha256[:12]})"
+            )
+        if document.entry.url is None and document.file_url:
+            notes.append(f"file {document.file_url}")
+            if document.entry.landing_page:
+                notes.append(f"found on {document.entry.landing_page}")
+        if notes:
+            print_line(console, "", doc_id, "; ".join(notes))
+    if missing:
+        print_hint(
+            console,
+            f"Partial: {missing} manifest document{'s are' if missing != 1 else ' is'} not "
+            "indexed; `iga missing` lists where to get them.",
+            style="yellow",
+        )

@@ -581,7 +581,9 @@ def _from_mirror(entry: ManifestEntry, mirror: Path, settings: Settings) -> Fetc
         # Check the file before copying it.
         if not source.is_file():
             return _problem(
-                entry, f"not in the mirror: expected {source}", hint=_where_to_get(entry)
+                entry,
+                "not in the mirror folder",
+                hint=f"expected {source}; {_where_to_get(entry)}",
             )
         size = source.stat().st_size
         if size > settings.max_bytes:

@@ -437,7 +437,7 @@ def test_mirror_rerun_is_unchanged_and_rewrites_nothing(settings, mirror):
 @pytest.mark.parametrize(
     ("content", "fields", "max_bytes", "expected"),
     [
-        pytest.param(None, {}, None, "not in the mirror: expected", id="missing-file"),
+        pytest.param(None, {}, None, "not in the mirror folder: expected", id="missing-file"),
         pytest.param(ERROR_PAGE, {}, None, "got an HTML page, not a PDF", id="html-as-pdf"),
         pytest.param(b"", {}, None, "empty file", id="empty-file"),
         pytest.param(b"%PDF-1.7" + b"x" * 2_000, {}, 1_000, "too large", id="over-cap"),
