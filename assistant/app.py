@@ -23,24 +23,20 @@ from fastapi.responses import FileResponse
 from starlette.routing import Mount
 
 from assistant.answer import Assistant
+from assistant.corpus_view import empty_state_html, example_questions, missing_html, updated_html
 from assistant.types import Answer, Citation, Outcome, long_date
 from index.types import SearchFilters
 from ingest.errors import IgaError
 from ingest.fetch import is_loopback_host
 from ingest.settings import Settings
+from ingest.types import ManifestEntry
 
 TITLE = "Imaging Guidance Assistant"
 CONCURRENCY = 4  # questions answered at once; more queue (the model is shared)
 MAX_QUEUE = 64
-EXAMPLES = [
-    "What is the maximum time for an imaging examination to be reported?",
-    "Where should community diagnostic centres be located?",
-    "How should PACS be procured across an imaging network?",
-    "Who should chair an imaging network board?",
-]
 NO_INDEX = (
     "No index yet: run `iga build` (offline: `iga build --mirror FOLDER`) to fetch and index "
-    "the guidance into {data_dir}, then restart `iga serve`."
+    "the guidance into {data_dir}, or add documents in the Add documents tab."
 )
 MEDIA_TYPES = {".pdf": "application/pdf", ".html": "text/html; charset=utf-8"}
 
@@ -94,14 +90,26 @@ footer { display: none !important; }
 
 
 def build_app(
-    assistant: Assistant | None, settings: Settings, *, problem: str | None = None
+    assistant: Assistant | None,
+    settings: Settings,
+    *,
+    problem: str | None = None,
+    manifest: list[ManifestEntry] | None = None,
+    uploads: str = "local",
+    on_swap: Callable[[Assistant], None] | None = None,
 ) -> gr.Blocks:
-    """Return the Gradio app over an assistant, or one that explains how to build an index."""
+    """Return the Gradio app over an assistant, or one that explains how to build an index.
+
+    `manifest` lists the documents the corpus should hold (for the missing list and the
+    first-run screen); `uploads` is "local", "signed-in" or "off" (see assistant/upload.py).
+    """
+    from assistant.upload import add_documents_tab
+
+    manifest = manifest or []
     problem = problem or (None if assistant else NO_INDEX.format(data_dir=settings.data_dir))
     with gr.Blocks(title=TITLE, analytics_enabled=False) as blocks:
-        gr.HTML(_header_html(assistant), padding=False)
-        if problem:
-            gr.HTML(f'<div class="iga-banner">{_inline_code(problem)}</div>')
+        header = gr.HTML(_header_html(assistant), padding=False)
+        banner = gr.HTML(_banner_html(assistant, settings, manifest, problem))
         first_year, last_year = _year_range(assistant)
         answers = gr.State([])  # this session's Answers, one per assistant message
 
@@ -126,7 +134,12 @@ def build_app(
                         elem_id="iga-question",
                     )
                     ask = gr.Button("Ask", variant="primary", scale=1, elem_id="iga-ask")
-                gr.Examples(EXAMPLES, inputs=question, label="Examples")
+                examples = gr.Dataset(
+                    components=[question],
+                    samples=_examples(assistant),
+                    label="Examples",
+                    elem_id="iga-examples",
+                )
             with gr.Column(scale=2):
                 with gr.Accordion("Filters and search settings", open=False):
                     filters = _filter_inputs(assistant)
@@ -139,13 +152,33 @@ def build_app(
                     )
 
         with gr.Tab("Corpus"):
-            gr.HTML(corpus_html(assistant))
+            corpus = gr.HTML(corpus_html(assistant, manifest))
         with gr.Tab("Glossary"):
             gr.Markdown(
                 "Abbreviations in a question are also searched for spelled out, and the other "
                 "way round. Edit the glossary file and pass it with `--glossary`."
             )
             gr.HTML(_glossary_html(assistant))
+
+        def swap(new: Assistant) -> None:
+            """Answer with a newly built index from the next question on."""
+            nonlocal assistant, problem
+            assistant, problem = new, None
+            if on_swap is not None:
+                on_swap(new)
+
+        def refresh() -> tuple[Any, ...]:
+            """On each page load, show the index the app now answers from."""
+            return (
+                _header_html(assistant),
+                _banner_html(assistant, settings, manifest, problem),
+                corpus_html(assistant, manifest),
+                gr.Dataset(samples=_examples(assistant)),
+            )
+
+        add_documents_tab(settings, uploads=uploads, on_published=swap)
+        blocks.load(refresh, None, [header, banner, corpus, examples], api_visibility="private")
+        examples.click(lambda sample: sample[0], [examples], [question], api_visibility="private")
 
         def respond(
             message: str,
@@ -222,6 +255,24 @@ def build_app(
         gr.api(answer_json, api_name="answer")
     blocks.queue(default_concurrency_limit=CONCURRENCY, max_size=MAX_QUEUE)
     return blocks
+
+
+def _banner_html(
+    assistant: Assistant | None,
+    settings: Settings,
+    manifest: list[ManifestEntry],
+    problem: str | None,
+) -> str:
+    """Return the first-run screen without an index, else the problem (if any), else nothing."""
+    if assistant is None and problem and problem == NO_INDEX.format(data_dir=settings.data_dir):
+        return empty_state_html(manifest, len(manifest), settings)
+    return f'<div class="iga-banner">{_inline_code(problem)}</div>' if problem else ""
+
+
+def _examples(assistant: Assistant | None) -> list[list[str]]:
+    """Return example questions (as Dataset samples) that the indexed documents answer."""
+    documents = assistant.index.meta.documents if assistant else {}
+    return [[question] for question in example_questions(documents)]
 
 
 def _filter_inputs(assistant: Assistant | None) -> list[gr.components.Component]:
@@ -358,12 +409,17 @@ def highlighted(citation: Citation) -> str:
     return "".join(pieces)
 
 
-def corpus_html(assistant: Assistant | None) -> str:
-    """Return the table of indexed documents: date, pages, status, links, and any failures."""
+def corpus_html(assistant: Assistant | None, manifest: list[ManifestEntry] | None = None) -> str:
+    """Return the table of indexed documents (date, pages, status, links, new versions), any
+    failures, and the manifest documents still missing."""
+    manifest = manifest or []
     if assistant is None:
-        return '<div class="iga-empty">No documents are indexed yet.</div>'
+        return '<div class="iga-empty">No documents are indexed yet.</div>' + missing_html(
+            manifest, len(manifest)
+        )
     e = html.escape
     meta = assistant.index.meta
+    missing = [entry for entry in manifest if entry.id not in meta.documents]
     rows = []
     for doc_id, document in sorted(meta.documents.items(), key=lambda kv: kv[1].entry.title):
         entry = document.entry
@@ -371,13 +427,14 @@ def corpus_html(assistant: Assistant | None) -> str:
             status = f'<span class="iga-status-superseded">Superseded by {e(assistant.replacement(document) or "")}</span>'
         else:
             status = '<span class="iga-status-current">Current</span>'
+        status += updated_html(document)
         pages = str(document.pages)
         if document.empty_pages:
             pages += f" ({len(document.empty_pages)} without text, not searchable)"
         links = [
             f'<a href="{e(url)}" target="_blank" rel="noopener noreferrer">{label}</a>'
             for label, url in (
-                ("official", entry.url),
+                ("official", document.official_url),
                 ("local copy", f"/doc/{doc_id}" if doc_id in assistant.local_files else None),
             )
             if url
@@ -393,13 +450,21 @@ def corpus_html(assistant: Assistant | None) -> str:
         for doc_id, message in sorted(meta.failures.items())
     )
     failed = (
-        f'<h3 class="iga-failed">Not indexed ({len(meta.failures)})</h3><ul>{failures}</ul>'
+        f'<h3 class="iga-failed">Problems in the last build ({len(meta.failures)})</h3>'
+        f"<ul>{failures}</ul>"
         if failures
         else ""
-    )
+    ) + missing_html(missing, len(manifest))
     return (
         f"<p>Index version <code>{e(meta.version)}</code>, built {meta.created_at:%d %B %Y %H:%M} "
-        f"UTC: {len(meta.documents)} documents, {meta.passages} passages.</p>"
+        f"UTC: {len(meta.documents)} documents, {meta.passages} passages."
+        + (
+            f' <b class="iga-failed">Partial: {len(missing)} of {len(manifest)} documents are '
+            "missing (listed below).</b>"
+            if missing
+            else ""
+        )
+        + "</p>"
         '<table class="iga-table"><thead><tr><th>Document</th><th>Publisher</th>'
         "<th>Published</th><th>Pages</th><th>Passages</th><th>Status</th><th>Links</th></tr>"
         f"</thead><tbody>{''.join(rows)}</tbody></table>{failed}"
@@ -454,10 +519,15 @@ def create_server(
     assistant: Assistant | None,
     *,
     auth: Sequence[tuple[str, str]] | None = None,
+    files: dict[str, Path] | None = None,
 ) -> FastAPI:
-    """Return the FastAPI app serving the Gradio app at / and cached documents at /doc/<id>."""
+    """Return the FastAPI app serving the Gradio app at / and cached documents at /doc/<id>.
+
+    `files` (id -> cached file) may be updated while serving, when documents are added.
+    """
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    files = dict(assistant.local_files) if assistant else {}
+    if files is None:
+        files = dict(assistant.local_files) if assistant else {}
 
     @server.get("/doc/{doc_id}")
     def document(doc_id: str, request: Request) -> FileResponse:
@@ -492,6 +562,16 @@ def create_server(
         theme=THEME,
     )
     return server
+
+
+def _corpus_entries(settings: Settings) -> tuple[list[ManifestEntry], str | None]:
+    """Return the documents the corpus should hold, or none and the manifest's problem."""
+    from ingest.manifest import load_corpus
+
+    try:
+        return list(load_corpus(settings).documents), None
+    except IgaError as exc:
+        return [], f"The manifest cannot be read: {exc}"
 
 
 def _signed_in(server: FastAPI, request: Request) -> bool:
@@ -580,6 +660,7 @@ def serve(
     """Load the index once and serve the app until interrupted (block=False: return at once)."""
     import uvicorn
 
+    from assistant.upload import upload_access
     from index.store import IndexStoreError, current_version_dir
 
     # Load the index (or explain how to build one) before accepting connections.
@@ -592,7 +673,17 @@ def serve(
                 assistant = Assistant.load(settings, glossary=glossary)
         except IndexStoreError as exc:
             problem = f"The index cannot be loaded: {exc}"
-    app = create_server(build_app(assistant, settings, problem=problem), assistant, auth=auth)
+    manifest, manifest_problem = _corpus_entries(settings)
+    files = dict(assistant.local_files) if assistant else {}
+    blocks = build_app(
+        assistant,
+        settings,
+        problem=manifest_problem or problem,
+        manifest=manifest,
+        uploads=upload_access(host, auth),
+        on_swap=lambda new: files.update(new.local_files),
+    )
+    app = create_server(blocks, assistant, auth=auth, files=files)
 
     # Serve, and embed every quotable sentence meanwhile: answers then skip that work.
     # Browsers hold event streams open: give them a second to close on shutdown, not forever.

@@ -80,9 +80,10 @@ def make_settings(data_dir: Path | None, manifest: Path | None, **overrides: Any
 
 
 def _load_manifest(settings: Settings) -> Manifest:
-    from ingest.manifest import load_manifest
+    """The official manifest plus the documents added in the app (data dir's local manifest)."""
+    from ingest.manifest import load_corpus
 
-    return load_manifest(settings.manifest)
+    return load_corpus(settings)
 
 
 @app.command()

@@ -95,7 +95,9 @@ def fetch_documents(
     pages: dict[str, _Page] = {}  # landing pages read this run (a hub serves several entries)
     with _client(settings) as client:
         for index, entry in enumerate(entries):
-            if mirror is not None:
+            if entry.uploaded_at is not None:
+                outcome = _from_mirror(entry, settings.uploads_dir, settings)
+            elif mirror is not None:
                 outcome = _from_mirror(entry, mirror, settings)
             elif not entry.has_download_url:
                 outcome = _problem(entry, "no direct download URL", hint=_by_hand(entry))

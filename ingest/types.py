@@ -48,6 +48,11 @@ class ManifestEntry(BaseModel):
     sha256: str | None = Field(default=None, description="Pin: fetch rejects other bytes.")
     superseded_by: str | None = Field(default=None, description="Manifest id or free text.")
     topics: list[str] = Field(default_factory=list)
+    uploaded_at: dt.datetime | None = Field(
+        default=None,
+        description="Set for documents added in the app: fetch takes the file from the uploads "
+        "folder in the data dir.",
+    )
     examples: list[str] = Field(
         default_factory=list, description="Questions this document answers, shown in the app."
     )
