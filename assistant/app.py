@@ -134,11 +134,13 @@ def build_app(
                         elem_id="iga-question",
                     )
                     ask = gr.Button("Ask", variant="primary", scale=1, elem_id="iga-ask")
+                samples = _examples(assistant)
                 examples = gr.Dataset(
                     components=[question],
-                    samples=_examples(assistant),
+                    samples=samples,
                     label="Examples",
                     elem_id="iga-examples",
+                    visible=bool(samples),
                 )
             with gr.Column(scale=2):
                 with gr.Accordion("Filters and search settings", open=False):
@@ -169,15 +171,20 @@ def build_app(
 
         def refresh() -> tuple[Any, ...]:
             """On each page load, show the index the app now answers from."""
+            shown = _examples(assistant)
+            note = _banner_html(assistant, settings, manifest, problem)
             return (
                 _header_html(assistant),
-                _banner_html(assistant, settings, manifest, problem),
+                gr.HTML(note, visible=bool(note)),
                 corpus_html(assistant, manifest),
-                gr.Dataset(samples=_examples(assistant)),
+                gr.Dataset(samples=shown, visible=bool(shown)),
             )
 
-        add_documents_tab(settings, uploads=uploads, on_published=swap)
-        blocks.load(refresh, None, [header, banner, corpus, examples], api_visibility="private")
+        shown = [header, banner, corpus, examples]
+        added = add_documents_tab(settings, uploads=uploads, on_published=swap)
+        if added is not None:
+            added.then(refresh, None, shown, api_visibility="private", show_progress="hidden")
+        blocks.load(refresh, None, shown, api_visibility="private", show_progress="hidden")
         examples.click(lambda sample: sample[0], [examples], [question], api_visibility="private")
 
         def respond(

@@ -56,8 +56,9 @@ def upload_access(host: str, auth: Sequence[tuple[str, str]] | None) -> str:
 
 def add_documents_tab(
     settings: Settings, *, uploads: str, on_published: Callable[[Assistant], None]
-) -> None:
-    """Add the "Add documents" tab to the Blocks being built."""
+) -> Any:
+    """Add the "Add documents" tab to the Blocks being built; return its "add" event (None
+    when adding is off), for the app to refresh what it shows once documents are added."""
     with gr.Tab("Add documents", elem_id="iga-add-tab"):
         if uploads == "off":
             gr.HTML(
@@ -65,7 +66,7 @@ def add_documents_tab(
                 "to other machines: restart with <code>iga serve --auth user:password</code>."
                 "</div>"
             )
-            return
+            return None
         gr.Markdown(
             "Upload PDF or HTML files. Check the title, publisher and publication date guessed "
             "from each file (edit the table), then add them: they are indexed in the background "
@@ -115,7 +116,7 @@ def add_documents_tab(
             return _result_html(outcomes)
 
         files.upload(prefill, files, table, api_visibility="private")
-        add.click(run, [files, table], result, api_visibility="private")
+        return add.click(run, [files, table], result, api_visibility="private")
 
 
 def describe_uploads(paths: Sequence[str], settings: Settings) -> list[list[str]]:

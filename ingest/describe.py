@@ -19,6 +19,8 @@ ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 HTML_DATE_META = ("article:published_time", "dc.date", "dcterms.issued", "date", "citation_date")
 HTML_PUBLISHER_META = ("dc.publisher", "citation_publisher", "og:site_name", "author")
 MAX_TITLE = 200
+# Placeholders that PDF writers put in the author field: not a publisher.
+NOT_A_PUBLISHER = frozenset({"anonymous", "(anonymous)", "unknown", "user", "administrator"})
 
 
 class Described(BaseModel):
@@ -52,6 +54,8 @@ def describe_file(path: Path, *, name: str, timeout_s: float = 30.0) -> Describe
     if fmt is DocumentFormat.pdf:
         info = read_pdf_info(path, timeout_s=timeout_s)
         title, publisher = info.get("Title", ""), info.get("Author", "")
+        if publisher.strip().lower() in NOT_A_PUBLISHER:
+            publisher = ""
         published = _pdf_date(info.get("CreationDate", "")) or _pdf_date(info.get("ModDate", ""))
     else:
         soup = BeautifulSoup(path.read_bytes(), "lxml")
