@@ -26,7 +26,7 @@ WORD_WIDTH = 10
 COLOURS = {
     "added": "green",
     "updated": "green",
-    "downloaded": "green",
+    "fetched": "green",
     "copied": "green",
     "unchanged": "dim",
     "removed": "yellow",
@@ -37,15 +37,19 @@ COLOURS = {
 
 
 def wrap(text: str, *, indent: str = "") -> list[str]:
-    """Return text wrapped to 80 columns at spaces only, never inside a `command`."""
-    protected = re.sub(r"`[^`]*`", lambda m: m.group(0).replace(" ", NBSP), text)
-    lines = textwrap.wrap(
-        protected,
-        WIDTH,
-        subsequent_indent=indent,
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
+    """Return text wrapped to 80 columns at spaces only, never inside a `command`; each line
+    of the text starts a new line, indented like the wrapped ones."""
+    lines: list[str] = []
+    for number, paragraph in enumerate(text.split("\n")):
+        protected = re.sub(r"`[^`]*`", lambda m: m.group(0).replace(" ", NBSP), paragraph)
+        lines += textwrap.wrap(
+            protected.strip() if number else protected,
+            WIDTH,
+            initial_indent=indent if number else "",
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
     return [line.replace(NBSP, " ") for line in lines] or [""]
 
 
@@ -176,7 +180,8 @@ def fetch_line(console: Console, outcome: FetchOutcome) -> None:
     record = outcome.record
     if record is not None and record.landing_page and outcome.status == "downloaded":
         detail += f" (linked from {record.landing_page})"
-    print_line(console, outcome.status, outcome.doc_id, detail)
+    word = "fetched" if outcome.status == "downloaded" else outcome.status
+    print_line(console, word, outcome.doc_id, detail)
 
 
 def status_notes(console: Console, meta: IndexMeta, missing: int) -> None:

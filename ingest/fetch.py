@@ -23,7 +23,7 @@ import httpx
 from pydantic import BaseModel, Field, ValidationError
 
 from ingest.errors import FetchError, IgaError, ManifestError, NetworkUnreachable
-from ingest.resolve import Link, LinkNotFound, choose_link, page_links
+from ingest.resolve import Link, LinkNotFound, choose_link, link_score, page_links
 from ingest.settings import Settings
 from ingest.types import DocumentFormat, FetchRecord, Manifest, ManifestEntry
 
@@ -281,18 +281,27 @@ def _locate(
         page_etag=hub.etag,
         page_last_modified=hub.last_modified,
     )
+    # The file linked from this page, unless a publication page it links fits the title better
+    # (a hub page lists documents by their pages, and some of their files by name).
     try:
-        return found(url=choose_link(entry, hub.links, page=hub.url, files=True).url)
+        file = choose_link(entry, hub.links, page=hub.url, files=True)
     except LinkNotFound as missing:
         if missing.tie:
             raise
-        try:
-            publication = choose_link(entry, hub.links, page=hub.url, files=False)
-        except LinkNotFound:
-            raise missing from None
-    page = read(publication.url, {})
-    assert page is not None
-    return found(url=choose_link(entry, page.links, page=page.url, files=True).url)
+        file, not_found = None, missing
+    try:
+        publication = choose_link(entry, hub.links, page=hub.url, files=False)
+    except LinkNotFound:
+        publication = None
+    if publication is not None and (
+        file is None or link_score(entry, publication) > link_score(entry, file)
+    ):
+        page = read(publication.url, {})
+        assert page is not None
+        return found(url=choose_link(entry, page.links, page=page.url, files=True).url)
+    if file is None:
+        raise not_found
+    return found(url=file.url)
 
 
 def _retrying(

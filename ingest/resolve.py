@@ -113,7 +113,13 @@ def choose_link(entry: ManifestEntry, links: list[Link], *, page: str, files: bo
     `files` selects file links of the entry's format; otherwise other pages are the candidates
     (a hub page that links a publication page, which links the file).
     """
-    candidates = _merge([link for link in links if is_file_link(link, entry.format) == files])
+    candidates = _merge(
+        [
+            link
+            for link in links
+            if is_file_link(link, entry.format) == files and urldefrag(link.url)[0] != page
+        ]
+    )
     hinted = [link for link in candidates if _fits_hint(entry, link)]
     if entry.link_text or entry.link_pattern:
         if len(hinted) == 1:
@@ -129,6 +135,11 @@ def choose_link(entry: ManifestEntry, links: list[Link], *, page: str, files: bo
         return good[0].link
     tie = len(good) > 1
     raise LinkNotFound(entry.id, _no_choice(entry, page, ranked, tie=tie, files=files), tie=tie)
+
+
+def link_score(entry: ManifestEntry, link: Link) -> float:
+    """Return how well a link's text and file name match the entry's title (0 to 1)."""
+    return _score(entry.title, link).score
 
 
 def _merge(links: list[Link]) -> list[Link]:

@@ -188,12 +188,16 @@ def test_redirect_to_another_host_is_followed_and_recorded(server, settings):
 
 
 def test_hub_linking_a_publication_page_is_followed_one_step(server, settings):
+    # The hub links one guide's file directly and the other's publication page, which shares
+    # most title words with the first file: the better-fitting page wins.
     server.routes["/hub/"] = html_route(
         page(
+            ("/files/B00-implementation-guide.pdf", GUIDES["implementation"]),
             ("/publication/workforce-guidance/", GUIDES["workforce"]),
-            ("/publication/capital-guide/", GUIDES["capital"]),
+            ("/hub/", "Transforming imaging services in England"),
         )
     )
+    server.routes["/files/B00-implementation-guide.pdf"] = Route(body=make_pdf("implementation"))
     server.routes["/publication/workforce-guidance/"] = html_route(
         page(
             ("/files/B1234-workforce-guidance.pdf", "Download the guidance (PDF)"),
@@ -201,14 +205,21 @@ def test_hub_linking_a_publication_page_is_followed_one_step(server, settings):
         )
     )
     server.routes["/files/B1234-workforce-guidance.pdf"] = Route(body=make_pdf("workforce"))
+    hub = server.url("/hub/")
 
-    outcome = run(settings, entry("workforce", GUIDES["workforce"], server.url("/hub/")))[
-        "workforce"
-    ]
+    outcomes = run(
+        settings,
+        entry("workforce", GUIDES["workforce"], hub),
+        entry("implementation", GUIDES["implementation"], hub),
+    )
 
-    assert outcome.status == "downloaded", outcome.message
-    record = load_record(settings, "workforce")
-    assert record is not None and record.url == server.url("/files/B1234-workforce-guidance.pdf")
+    assert outcomes["workforce"].status == "downloaded", outcomes["workforce"].message
+    assert load_record(settings, "workforce").url == server.url(
+        "/files/B1234-workforce-guidance.pdf"
+    )
+    assert load_record(settings, "implementation").url == server.url(
+        "/files/B00-implementation-guide.pdf"
+    )
 
 
 def test_unchanged_page_and_file_are_revalidated_and_a_new_version_downloaded(server, settings):
