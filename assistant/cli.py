@@ -110,10 +110,13 @@ def fetch(
     )
     bad = [o for o in outcomes if o.status in ("failed", "skipped")]
     if bad:
+        offline = next((o.reason for o in outcomes if o.offline), "")
         print_hint(
             errors,
-            f"{len(bad)} of {len(outcomes)} documents were not fetched. `iga missing` lists "
-            "where to get each one by hand and the file name --mirror expects.",
+            f"{len(bad)} of {len(outcomes)} documents were not fetched"
+            + (f" ({offline})" if offline else "")
+            + ". `iga missing` lists where to get each one by hand and the file name --mirror "
+            "expects.",
             style="red",
         )
         raise typer.Exit(1)

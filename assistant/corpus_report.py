@@ -82,21 +82,24 @@ class BuildLines:
         self.settings = settings
         self.previous = previous.documents if previous else {}
         self.fetched: dict[str, FetchOutcome] = {}
-        self.offline = False
+        self.offline = ""  # why the network is unreachable, when it is
 
     def on_fetch(self, outcome: FetchOutcome) -> None:
         """A document that could not be fetched and was never fetched before is missing now."""
         self.fetched[outcome.doc_id] = outcome
-        self.offline = self.offline or outcome.offline
+        if outcome.offline and not self.offline:
+            self.offline = outcome.reason  # said once, in the closing hint
         never = load_record(self.settings, outcome.doc_id) is None
         if outcome.status in ("failed", "skipped") and never:
-            print_line(self.console, "missing", outcome.doc_id, outcome.reason)
+            print_line(self.console, "missing", outcome.doc_id, short_reason(outcome))
 
     def on_ingest(self, outcome: IngestOutcome) -> None:
         """Print what the document is now: added, updated, unchanged or failed."""
         doc_id = outcome.doc_id
         fetch = self.fetched.get(doc_id)
-        fetch_problem = fetch.reason if fetch and fetch.status in ("failed", "skipped") else ""
+        fetch_problem = (
+            short_reason(fetch) if fetch and fetch.status in ("failed", "skipped") else ""
+        )
         old = self.previous.get(doc_id)
         record = outcome.record
         if outcome.status == "failed" or record is None:
@@ -151,11 +154,20 @@ class BuildLines:
         print_hint(self.console, closing_hint(self.settings, report, offline=self.offline))
 
 
-def closing_hint(settings: Settings, report: BuildReport, *, offline: bool) -> str:
-    """Return the one thing to do next after a build."""
+def short_reason(outcome: FetchOutcome) -> str:
+    """Return a fetch problem for a one-line report (the network's state is said once)."""
+    return "network unreachable" if outcome.offline else outcome.reason
+
+
+def closing_hint(settings: Settings, report: BuildReport, *, offline: str) -> str:
+    """Return the one thing to do next after a build (`offline`: why there is no network)."""
     if report.missing:
         count = len(report.missing)
-        why = "No network: get" if offline else "Get"
+        why = (
+            f"No network ({offline.removeprefix('network unreachable (')}: get"
+            if offline
+            else "Get"
+        )
         return (
             f"{why} the {count} missing document{'s' if count != 1 else ''} by hand: "
             f"`iga missing` lists their pages and file names (also saved in "
@@ -174,7 +186,7 @@ def closing_hint(settings: Settings, report: BuildReport, *, offline: bool) -> s
 def fetch_line(console: Console, outcome: FetchOutcome) -> None:
     """Print one fetch outcome: its status and size and source, or its problem."""
     if outcome.status in ("failed", "skipped"):
-        print_line(console, outcome.status, outcome.doc_id, outcome.reason)
+        print_line(console, outcome.status, outcome.doc_id, short_reason(outcome))
         return
     detail = outcome.message
     record = outcome.record
