@@ -96,7 +96,11 @@ def build_index(
                     failed.setdefault(outcome.doc_id, outcome.message)
         for entry in manifest.documents:
             if entry.id not in fetched:
-                failed.setdefault(entry.id, f"{entry.id}: not fetched yet")
+                failed.setdefault(
+                    entry.id,
+                    f"{entry.id}: not fetched yet: run `iga build` with a network, or "
+                    "`iga build --mirror FOLDER`",
+                )
 
         # A document is indexed if it has whole passages, even when this run's fetch failed:
         # the last good copy keeps serving until a good new one arrives.
