@@ -333,6 +333,9 @@ def chat_markdown(answer: Answer) -> str:
             f"{_md(s.text)} **{''.join(f'[{n}]' for n in s.citations)}**" for s in answer.sentences
         )
         heading = "**Sources**"
+    elif answer.outcome is Outcome.no_documents:
+        body = f"**No matching documents.** {_md(answer.text)}"
+        heading = ""
     else:
         body = f"**Not covered.** {_md(answer.text)}"
         heading = "**Nearest passages (not an answer)**"

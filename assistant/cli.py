@@ -454,7 +454,171 @@ def serve(
     )
 
 
-# The evaluation command lives with the evaluation code; registered here so `iga eval` exists.
-from assistant.evaluate import eval_command  # noqa: E402
+@app.command("eval")
+@reports_errors
+def eval_(
+    questions: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--questions",
+            help="A question set YAML (repeatable; default: every bundled set whose documents "
+            "are indexed: dev and holdout on the development corpus).",
+            show_default=False,
+            dir_okay=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for report.md, results.json, chart.png (default: DATA_DIR/eval/<time>).",
+            show_default=False,
+            file_okay=False,
+        ),
+    ] = None,
+    k: Annotated[int, typer.Option("--k", min=1, help="Passages retrieved per question.")] = 10,
+    modes: Annotated[
+        str, typer.Option("--modes", help="Retrieval modes to evaluate, comma-separated.")
+    ] = "dense,bm25,hybrid",
+    no_baseline: Annotated[
+        bool, typer.Option("--no-baseline", help="Skip the tutorial baseline.")
+    ] = False,
+    compare: Annotated[
+        Path | None,
+        typer.Option(
+            "--compare",
+            help="An earlier results.json: show what improved and what regressed.",
+            dir_okay=False,
+        ),
+    ] = None,
+    calibrate: Annotated[
+        bool,
+        typer.Option(
+            "--calibrate",
+            help="Choose the not-covered weights and threshold on the development set and store "
+            "them with the index (holdout sets are only measured).",
+        ),
+    ] = False,
+    data_dir: DataDir = None,
+    manifest: ManifestPath = None,
+) -> None:
+    """Measure answers and retrieval on the development and holdout sets, and the baseline."""
+    import datetime as dt
 
-app.command("eval")(eval_command)
+    from assistant.eval_types import load_results
+    from assistant.evaluate import run_suite
+    from assistant.report import write_outputs
+    from assistant.scoring import compare_results
+    from index.store import IndexStoreError, current_version_dir, read_meta
+
+    # Read the options and the question sets, checking their documents against the index.
+    settings = make_settings(data_dir, manifest)
+    wanted = _parse_modes(modes)
+    folder = current_version_dir(settings.index_root)
+    if folder is None:
+        raise IndexStoreError(
+            f"no index in {settings.index_root}: build one with `iga build` before `iga eval`"
+        )
+    sets = _question_sets(questions, set(read_meta(folder).documents))
+    earlier = load_results(compare) if compare else None
+    out = out or settings.data_dir / "eval" / dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    # Run, compare and write.
+    names = ", ".join(f"{s.name} ({s.role}, {len(s.questions)})" for s, _ in sets)
+    console.print(
+        f"Evaluating {names} in {', '.join(m.value for m in wanted)}"
+        + (" and the baseline" if not no_baseline else "")
+    )
+    suite = run_suite(
+        settings,
+        sets,
+        k=k,
+        modes=wanted,
+        baseline=not no_baseline,
+        calibrate=calibrate,
+        console=console,
+    )
+    comparisons = [
+        compare_results(before, after)
+        for after in suite.runs
+        if earlier and (before := earlier.run(after.question_set)) is not None
+    ]
+    write_outputs(suite, out, comparisons)
+    _print_eval_summary(suite)
+    for comparison in comparisons:
+        from assistant.report import comparison_lines
+
+        console.print(f"{comparison.question_set}:", highlight=False)
+        console.print("\n".join(comparison_lines(comparison)), highlight=False, markup=False)
+    console.print(f"Report: {out / 'report.md'} (results.json, chart.png beside it)")
+
+
+def _question_sets(paths: list[Path] | None, indexed: set[str]) -> list[tuple[Any, Path]]:
+    """Return the question sets to run, development sets first, each with its file."""
+    from assistant.questions import QUESTIONS_DIR, load_question_set
+
+    if paths:
+        sets = [(load_question_set(p, known_docs=indexed), p) for p in paths]
+    else:
+        bundled = [(load_question_set(p), p) for p in sorted(QUESTIONS_DIR.glob("*.yaml"))]
+        sets = [(s, p) for s, p in bundled if s.doc_ids <= indexed]
+        if not sets:
+            raise IgaError(
+                f"no bundled question set fits the indexed documents ({', '.join(sorted(indexed))}"
+                f"): pass your own with --questions (the format is that of {QUESTIONS_DIR}/dev.yaml)"
+            )
+    return sorted(sets, key=lambda pair: pair[0].role != "development")
+
+
+def _parse_modes(text: str) -> list[Any]:
+    from index.types import Mode
+
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    try:
+        return [Mode(name) for name in names]
+    except ValueError:
+        raise IgaError(
+            f"unknown retrieval mode in --modes {text!r}: choose from "
+            f"{', '.join(m.value for m in Mode)}"
+        ) from None
+
+
+def _print_eval_summary(suite: Any) -> None:
+    """Print the headline figures of every set side by side, then each set's goals."""
+    from assistant.metrics import ALL_TYPES
+    from assistant.report import label, number
+
+    runs = suite.runs
+    systems = [s for s in ("hybrid", "baseline") if any(s in r.systems for r in runs)]
+    table = Table(title="overall")
+    table.add_column("metric")
+    columns = [(r, s) for s in systems for r in runs if s in r.systems]
+    for r, s in columns:
+        table.add_column(f"{s}\n{r.question_set}", justify="right")
+    k = runs[0].k
+    for metric in ("recall@5/page", f"mrr@{k}/page", "fact", "answered", "declined", "verbatim"):
+        table.add_row(
+            label(metric), *(number(r.metrics[s][ALL_TYPES].get(metric)) for r, s in columns)
+        )
+    table.add_row(
+        "p50 / p95 ms",
+        *(f"{r.latency[s].p50 * 1000:.0f} / {r.latency[s].p95 * 1000:.0f}" for r, s in columns),
+    )
+    console.print(table)
+    for results in runs:
+        if results.calibration:
+            c = results.calibration
+            console.print(
+                f"Calibrated on {c.question_set}: threshold {c.threshold_before:.3f} -> "
+                f"{c.threshold:.3f}, answered {c.answered_before:.1%} -> {c.answered_after:.1%}, "
+                f"declined {c.declined_before:.1%} -> {c.declined_after:.1%}",
+                highlight=False,
+            )
+        failed = [g for g in results.goals if not g.passed]
+        console.print(
+            f"{results.question_set} ({results.role}): {len(results.goals) - len(failed)} of "
+            f"{len(results.goals)} goals met",
+            highlight=False,
+        )
+        for goal in failed:
+            console.print(f"  [red]FAIL[/] {goal.goal}: {goal.measured}", highlight=False)

@@ -23,6 +23,15 @@ def render_answer(answer: Answer) -> RenderableType:
             body.append("".join(f"[{n}]" for n in sentence.citations), style="bold cyan")
         parts.append(Panel(body, title="Answer", title_align="left", border_style="green"))
         parts.append(Text("Sources", style="bold"))
+    elif answer.outcome is Outcome.no_documents:
+        parts.append(
+            Panel(
+                Text(answer.text),
+                title="No matching documents",
+                title_align="left",
+                border_style="yellow",
+            )
+        )
     else:
         parts.append(
             Panel(
@@ -65,11 +74,11 @@ def _source(citation: Citation, *, quote: bool) -> Text:
 
 def _footer(answer: Answer) -> Text:
     evidence = answer.evidence
-    best = f"{evidence.best_dense:.2f}" if evidence.best_dense is not None else "none"
+    best = f"{evidence.confidence:.2f}" if evidence.confidence is not None else "none"
     parts = [
         f"index {answer.index_version}",
         f"{answer.mode.value} search",
-        f"best match {best} (threshold {evidence.threshold:.2f}, {evidence.threshold_source})",
+        f"confidence {best} (threshold {evidence.threshold:.2f}, {evidence.threshold_source})",
         f"{answer.seconds * 1000:.0f} ms",
     ]
     if answer.expanded_terms:

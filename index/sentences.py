@@ -18,23 +18,45 @@ from ingest.chunk import SENTENCE_END
 BULLET = re.compile(r"^\s*(?:[•▪◦●■‣∙*–-]\s*)?")  # a list marker is not part of the sentence
 SENTENCE_MEMORY = 50_000  # sentence vectors kept in memory (~1.5 kB each)
 PREPARE_BATCH = 32
+# A line that ends mid-sentence: a letter, digit or comma last, not closing punctuation.
+RUNS_ON = re.compile(r"[A-Za-z0-9,’'\)]\s*$")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Return [start, end) of each sentence of a passage: lines split at sentence ends."""
+    """Return [start, end) of each sentence of a passage: paragraphs split at sentence ends.
+
+    A paragraph is a line, except that a line ending mid-sentence (no closing punctuation) whose
+    next line starts in lower case runs on into it: a sentence cut by a page or column break
+    is one sentence, its span covering the break.
+    """
     spans = []
-    for line in re.finditer(r"[^\n]+", text):
-        position = line.start()
-        for match in [*SENTENCE_END.finditer(line.group()), None]:
-            end = line.start() + (match.start() if match else len(line.group()))
-            piece = text[position:end]
+    for start, end in _paragraphs(text):
+        block = text[start:end]
+        position = start
+        for match in [*SENTENCE_END.finditer(block), None]:
+            stop = start + (match.start() if match else len(block))
+            piece = text[position:stop]
             if piece.strip():
                 left = position + len(piece) - len(BULLET.sub("", piece, count=1))
                 if left < position + len(piece.rstrip()):
                     spans.append((left, position + len(piece.rstrip())))
             if match:
-                position = line.start() + match.end()
+                position = start + match.end()
     return spans
+
+
+def _paragraphs(text: str) -> list[tuple[int, int]]:
+    """Return [start, end) of each paragraph: lines, joined where a sentence runs on."""
+    paragraphs: list[tuple[int, int]] = []
+    for line in re.finditer(r"[^\n]+", text):
+        if not line.group().strip():
+            continue
+        runs_on = paragraphs and RUNS_ON.search(text[paragraphs[-1][0] : paragraphs[-1][1]])
+        if runs_on and line.group().lstrip()[:1].islower():
+            paragraphs[-1] = (paragraphs[-1][0], line.end())
+            continue
+        paragraphs.append((line.start(), line.end()))
+    return paragraphs
 
 
 class SharedEmbedder(Embedder):
