@@ -14,6 +14,7 @@ from reportlab.pdfgen import canvas
 
 from assistant.app import serve
 from ingest.settings import Settings
+from tests.corpus_factory import DOCUMENTS
 from tests.test_browser import ARGS, CHROMIUM, SCREENSHOTS
 
 pytestmark = [
@@ -72,7 +73,8 @@ def test_first_run_then_upload_a_pdf_and_get_it_cited(tmp_path: Path, generated_
             first_run = page.locator(".iga-first-run")
             first_run.wait_for(timeout=30_000)
             assert "No guidance indexed yet" in first_run.inner_text()
-            assert "Missing (4 of 4)" in first_run.inner_text()
+            total = len(DOCUMENTS) + 1
+            assert f"Missing ({total} of {total})" in first_run.inner_text()
             assert "save as network-guide-2021.pdf" in first_run.inner_text()
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOTS / "first-run.png"), full_page=True)
