@@ -12,7 +12,9 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from ingest.errors import IgaError
 from ingest.settings import Settings
@@ -23,6 +25,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: flags without a "<bool>" type, values by their metavar, and nothing boxed
+    # that an 80-column terminal would clip.
+    rich_markup_mode=None,
 )
 console = Console()
 errors = Console(stderr=True)
@@ -31,6 +36,7 @@ DataDir = Annotated[
     Path | None,
     typer.Option(
         "--data-dir",
+        metavar="DIR",
         help="Where caches and the index live (default ./data, or $IGA_DATA_DIR).",
         show_default=False,
     ),
@@ -39,6 +45,7 @@ ManifestPath = Annotated[
     Path | None,
     typer.Option(
         "--manifest",
+        metavar="FILE",
         help="The documents to serve (default corpus_manifest.yaml, or $IGA_MANIFEST).",
         show_default=False,
     ),
@@ -47,6 +54,7 @@ Mirror = Annotated[
     Path | None,
     typer.Option(
         "--mirror",
+        metavar="DIR",
         help="Take <id>.pdf / <id>.html from this folder instead of the network (offline use).",
         exists=True,
         file_okay=False,
@@ -275,21 +283,25 @@ def status(data_dir: DataDir = None, manifest: ManifestPath = None) -> None:
         errors.print(f"No index in {settings.index_root}: build one with `iga build`.")
         raise typer.Exit(1)
     meta = read_meta(folder)
-    table = Table(title=f"index {meta.version}")
-    table.add_column("document", ratio=1, min_width=30)
-    for column in ("publisher", "published", "pages", "passages", "fetched", "sha256"):
-        table.add_column(column, no_wrap=column != "publisher", max_width=18)
+    console.print(
+        f"[bold]index {meta.version}[/]: {len(meta.documents)} documents, {meta.passages} passages",
+        highlight=False,
+    )
+    # One block per document, its id on a line of its own (what --doc takes, never cut), the
+    # rest indented: this folds at any width, where a table of seven columns is clipped.
     for doc_id, doc in sorted(meta.documents.items()):
-        table.add_row(
-            f"{doc.entry.title}\n[dim]{doc_id}[/]",
-            doc.entry.publisher,
-            doc.entry.published.isoformat(),
-            str(doc.pages) + (f" ({len(doc.empty_pages)} unsearchable)" if doc.empty_pages else ""),
-            str(doc.passages),
-            doc.fetched_at.strftime("%Y-%m-%d") if doc.fetched_at else "-",
-            doc.sha256[:12],
+        pages = f"{doc.pages} pages" + (
+            f" ({len(doc.empty_pages)} unsearchable)" if doc.empty_pages else ""
         )
-    console.print(table)
+        fetched = doc.fetched_at.strftime("%Y-%m-%d") if doc.fetched_at else "-"
+        details = Text(doc.entry.title)
+        details.append(
+            f"\n{doc.entry.publisher} · published {doc.entry.published.isoformat()} · {pages} · "
+            f"{doc.passages} passages\nfetched {fetched} · sha256 {doc.sha256[:12]}",
+            style="dim",
+        )
+        console.print(Text(doc_id, style="bold cyan"), overflow="fold")
+        console.print(Padding(details, (0, 0, 0, 2)))
     _status_notes(settings, meta)
     for doc_id, message in meta.failures.items():
         console.print(f"[red]failed[/] {doc_id}: {message}", highlight=False)
@@ -344,6 +356,26 @@ def _status_notes(settings: Settings, meta: Any) -> None:
     status_notes(console, meta, missing)
 
 
+def _version(show: bool) -> None:
+    if show:
+        from importlib.metadata import version
+
+        typer.echo(f"iga (imaging-guidance-assistant) {version('imaging-guidance-assistant')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Imaging Guidance Assistant: cited answers from national NHS imaging guidance."""
+
+
 def main() -> None:  # pragma: no cover - console entry point
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     app()
@@ -353,6 +385,7 @@ GlossaryPath = Annotated[
     Path | None,
     typer.Option(
         "--glossary",
+        metavar="FILE",
         help="Abbreviations to expand in questions, a YAML file (default: the packaged glossary).",
         envvar="IGA_GLOSSARY",
         exists=True,
@@ -365,25 +398,27 @@ GlossaryPath = Annotated[
 @app.command()
 @reports_errors
 def ask(
-    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    question: Annotated[str, typer.Argument(metavar="QUESTION", help="The question, in quotes.")],
     data_dir: DataDir = None,
     manifest: ManifestPath = None,
-    k: Annotated[int, typer.Option("--k", min=1, max=50, help="Passages to retrieve.")] = 5,
-    mode: Annotated[str, typer.Option(help="hybrid, dense (meaning) or bm25 (keywords).")] = (
-        "hybrid"
-    ),
+    k: Annotated[int, typer.Option("--k", metavar="N", help="Passages to retrieve, 1-50.")] = 5,
+    mode: Annotated[
+        str, typer.Option(metavar="MODE", help="hybrid, dense (meaning) or bm25 (keywords).")
+    ] = "hybrid",
     doc: Annotated[
-        list[str] | None, typer.Option("--doc", help="Only this document id (repeatable).")
+        list[str] | None,
+        typer.Option("--doc", metavar="ID", help="Only this document id (repeatable)."),
     ] = None,
     publisher: Annotated[
-        list[str] | None, typer.Option("--publisher", help="Only this publisher (repeatable).")
+        list[str] | None,
+        typer.Option(metavar="NAME", help="Only this publisher, any case (repeatable)."),
     ] = None,
-    since: Annotated[int | None, typer.Option(help="Only documents published from this year.")] = (
-        None
-    ),
-    until: Annotated[int | None, typer.Option(help="Only documents published up to this year.")] = (
-        None
-    ),
+    since: Annotated[
+        int | None, typer.Option(metavar="YEAR", help="Only documents published from this year.")
+    ] = None,
+    until: Annotated[
+        int | None, typer.Option(metavar="YEAR", help="Only documents published up to this year.")
+    ] = None,
     glossary: GlossaryPath = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the Answer as JSON, for scripts.")
@@ -392,21 +427,28 @@ def ask(
     """Answer a question from the indexed guidance, citing document, page and date."""
     from assistant.answer import Assistant
     from assistant.render import render_answer
-    from index.types import Mode, SearchFilters
+    from assistant.validate import AskRequest, check_options
+    from assistant.validate import ask as ask_assistant
 
-    if mode not in {m.value for m in Mode}:
-        raise IgaError(f"--mode must be one of {', '.join(m.value for m in Mode)}, not {mode!r}")
     settings = make_settings(data_dir, manifest)
-    filters = SearchFilters(doc_ids=doc, publishers=publisher, year_from=since, year_to=until)
+    request = AskRequest(
+        question=question,
+        mode=mode,
+        k=k,
+        documents=doc,
+        publishers=publisher,
+        since=since,
+        until=until,
+    )
+    check_options(request)  # before the slow part: a bad --k fails at once
     loading = errors.status("Loading the index and model...") if errors.is_terminal else None
     with loading or contextlib.nullcontext():
-        assistant = Assistant.load(settings, glossary=glossary)
-    assistant.check_filters(filters)
-    answer = assistant.answer(question, filters=filters, mode=mode, k=k)
+        assistant = Assistant.load(settings, glossary=glossary, one_off=True)
+    answer = ask_assistant(assistant, request)
     if as_json:
         typer.echo(answer.model_dump_json(indent=2))
     else:
-        console.print(render_answer(answer))
+        console.print(render_answer(answer, local_files=assistant.local_files))
 
 
 @app.command()
@@ -622,3 +664,7 @@ def _print_eval_summary(suite: Any) -> None:
         )
         for goal in failed:
             console.print(f"  [red]FAIL[/] {goal.goal}: {goal.measured}", highlight=False)
+
+
+if __name__ == "__main__":  # `python -m assistant.cli ...` runs the same command as `iga`
+    main()

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from assistant.intent import AnswerKind, holds_kind, kind_strength
-from index.sentences import BULLET, sentence_spans
+from index.sentences import sentence_spans
 from index.types import Hit
 
 MIN_WORDS = 6  # shorter prose "sentences" are mostly headings, bullets of nouns and table cells
@@ -32,11 +32,12 @@ UNFINISHED_PENALTY = 0.05  # for sentences that do not end like one
 KIND_MARGIN = 0.25  # a date/number sentence is preferred while within this of the best
 KIND_PENALTY = 0.1  # for a date/number question, a sentence without one
 EXTEND_MARGIN = 0.1  # the next sentence joins the excerpt while within this of the best
-SUPPORT_MARGIN = 0.06  # supporting sentences from other documents score within this of the best
+SUPPORT_MARGIN = 0.12  # supporting sentences from other documents score within this of the best
 MAX_SUPPORT = 2
 LIST_MARGIN = 0.20  # a list answers a list question while within this of the best sentence
 MAX_ITEMS = 12
 MAX_LIST_PASSAGES = 8  # passages a list is followed across
+LOOKAHEAD = 3  # sentences after an anchor within which its list must start
 DUPLICATE_COSINE = 0.92  # sentences this similar say the same thing (summary vs full report)
 SUPERSEDED_PENALTY = 0.05
 
@@ -49,6 +50,9 @@ NOT_GUIDANCE = re.compile(
 # An item's marker: a bullet, "a)", "(ii)", "1.", "A." or a numbered label ("Recommendation 3:").
 LABEL = re.compile(r"^(?P<word>[A-Z][a-z]+)\s+(?P<number>\d{1,2})\s*[:.–-]\s")
 ENUMERATOR = re.compile(r"^\(?(?:[a-z]|[ivx]{1,4}|\d{1,2}|[A-H])[.)]\s")
+# What may stand before an item's first sentence on its line: a bullet or an enumerator ("1.",
+# which the sentence splitter cuts off as a sentence of its own).
+MARKER_ONLY = re.compile(r"^\s*(?:[•▪◦●■‣∙*–-]|\(?(?:[a-z]|[ivx]{1,4}|\d{1,2}|[A-H])[.)])\s*$")
 LEANS_BACK = re.compile(
     r"^(?:He|She|They|This|These|That|Those|Such|Their|His|Her|Its|However|Therefore|Thus|"
     r"Furthermore|Moreover|As a result|In addition|Additionally|Both|Each of these|It also)\b"
@@ -94,7 +98,7 @@ def passage_sentences(hit: Hit, *, boilerplate: set[str]) -> list[Sentence]:
     for start, end in sentence_spans(text):
         line_start = text.rfind("\n", 0, start) + 1
         prefix = text[line_start:start]
-        first_of_paragraph = not prefix.strip() or not BULLET.sub("", prefix, count=1).strip()
+        first_of_paragraph = not prefix.strip() or bool(MARKER_ONLY.match(prefix))
         raw = text[start:end]
         role, marker, number = _role(raw, prefix, first_of_paragraph, hit, boilerplate)
         quoted = " ".join(raw.split())
@@ -107,18 +111,23 @@ def _role(
 ) -> tuple[str, str, int | None]:
     """Return what a sentence is: its role, its item marker and its label number."""
     text = " ".join(raw.split())
-    if normalise(text) in boilerplate or _is_label(text, hit):
+    if normalise(text) in boilerplate or NOT_GUIDANCE.search(hit.passage.section or ""):
         return "label", "", None
-    if first:
+    # A marked first sentence of a paragraph is a list item, even in title case ("• Chief
+    # Information Officers", "4. Establishing the NHS Digital Academy").
+    if first and not CAPTION.match(text) and "http" not in text:
         bullet = prefix.strip()
         if bullet:
-            return "item", bullet, None
+            enumerated = ENUMERATOR.match(f"{bullet} ")
+            return "item", _enumerator_kind(bullet) if enumerated else bullet, None
         label = LABEL.match(text)
         if label:
             return "item", label["word"], int(label["number"])
         enumerator = ENUMERATOR.match(text)
         if enumerator:
             return "item", _enumerator_kind(enumerator.group()), None
+    if _is_label(text, hit):
+        return "label", "", None
     if text.endswith(":"):
         return "lead-in", "", None
     return "prose", "", None
@@ -249,7 +258,7 @@ def compose(
             break
         if sentence.score < best.score - SUPPORT_MARGIN:
             break
-        if sentence.hit.passage.doc_id in {s.hit.passage.doc_id for s in chosen}:
+        if _same_source(sentence, chosen):
             continue
         if kind in (AnswerKind.date, AnswerKind.number) and not holds_kind(sentence.text, kind):
             continue
@@ -257,6 +266,16 @@ def compose(
             continue
         chosen.append(sentence)
     return Composition(sentences=chosen)
+
+
+SUPPORT_FROM = "document"  # support comes from other documents ("document") or passages
+
+
+def _same_source(sentence: Sentence, chosen: list[Sentence]) -> bool:
+    """Return whether a sentence comes from a source already quoted (a document, or a passage)."""
+    if SUPPORT_FROM == "document":
+        return sentence.hit.passage.doc_id in {s.hit.passage.doc_id for s in chosen}
+    return sentence.hit.passage.id in {s.hit.passage.id for s in chosen}
 
 
 def _preferred(ranked: list[Sentence], kind: AnswerKind) -> Sentence:
@@ -329,9 +348,10 @@ def _best_list(
 
 
 def _may_anchor(sentence: Sentence) -> bool:
-    """Return whether a list can be found from this sentence: a lead-in, an item or a heading."""
+    """Return whether a list can be found from this sentence: a lead-in, an item, a heading,
+    or prose that a list follows closely."""
     is_heading = sentence.role == "label" and sentence.text == (sentence.hit.passage.section or "")
-    return sentence.role in ("lead-in", "item") or is_heading
+    return sentence.role in ("lead-in", "item", "prose") or is_heading
 
 
 def _list_items(
@@ -367,20 +387,15 @@ def _list_items(
         for i, s in enumerate(sequence)
         if s.hit.passage.id == anchor.hit.passage.id and s.start == anchor.start
     )
-    leads = anchor.role != "item"  # a lead-in or a heading: the list follows it
-    marker = anchor.marker if not leads else _first_marker(sequence[at + 1 :])
-    if not marker:
-        return []
-    return _run(sequence, at, marker, lead_in=leads)
-
-
-def _first_marker(sequence: Sequence[Sentence]) -> str:
-    """Return the marker of the first item after a lead-in, if the list starts at once (after
-    at most a lead-in under a heading)."""
-    for sentence in sequence[:2]:
+    leads = anchor.role != "item"  # a lead-in, a heading or prose: the list follows it
+    if not leads:
+        return _run(sequence, at, anchor.marker, lead_in=False)
+    for offset, sentence in enumerate(sequence[at + 1 : at + 1 + LOOKAHEAD], start=at + 1):
         if sentence.role == "item":
-            return sentence.marker
-    return ""
+            return _run(sequence, offset - 1, sentence.marker, lead_in=True)
+        if sentence.role == "lead-in" and anchor.role == "prose":
+            continue
+    return []
 
 
 def _run(sequence: list[Sentence], at: int, marker: str, *, lead_in: bool) -> list[Sentence]:

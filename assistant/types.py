@@ -145,6 +145,10 @@ class Answer(BaseModel):
     index_version: str
     model: str
     seconds: float = 0.0
+    notices: list[str] = Field(
+        default_factory=list,
+        description="What the reader should know about how the question was taken (e.g. shortened).",
+    )
 
     @computed_field
     @property

@@ -59,9 +59,11 @@ def add_documents_tab(
 ) -> Any:
     """Add the "Add documents" tab to the Blocks being built; return its "add" event (None
     when adding is off), for the app to refresh what it shows once documents are added."""
+    from assistant.app import html_block, one_line  # the app imports this module when built
+
     with gr.Tab("Add documents", elem_id="iga-add-tab"):
         if uploads == "off":
-            gr.HTML(
+            html_block(
                 '<div class="iga-banner">Adding documents needs sign-in when the app is served '
                 "to other machines: restart with <code>iga serve --auth user:password</code>."
                 "</div>"
@@ -89,7 +91,7 @@ def add_documents_tab(
             elem_id="iga-upload-table",
         )
         add = gr.Button("Add and index", variant="primary", elem_id="iga-upload-add")
-        result = gr.HTML(elem_id="iga-upload-result")
+        result = html_block(elem_id="iga-upload-result")
 
         def prefill(paths: list[str] | None) -> list[list[str]]:
             return describe_uploads(paths or [], settings)
@@ -101,7 +103,7 @@ def add_documents_tab(
             progress: gr.Progress = gr.Progress(track_tqdm=True),
         ) -> str:
             if uploads == "signed-in" and not getattr(request, "username", None):
-                return _result_html([], problem="Sign in to add documents.")
+                return one_line(_result_html([], problem="Sign in to add documents."))
             try:
                 outcomes, new = add_documents(
                     settings,
@@ -110,10 +112,10 @@ def add_documents_tab(
                     on_step=lambda fraction, what: progress(fraction, desc=what),
                 )
             except IgaError as exc:
-                return _result_html([], problem=str(exc))
+                return one_line(_result_html([], problem=str(exc)))
             if new is not None:
                 on_published(new)
-            return _result_html(outcomes)
+            return one_line(_result_html(outcomes))
 
         files.upload(prefill, files, table, api_visibility="private")
         return add.click(run, [files, table], result, api_visibility="private")

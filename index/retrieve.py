@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import mmap
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,7 +50,6 @@ class SearchIndex:
     ) -> None:
         import bm25s
         import faiss
-        import torch
 
         self.folder = folder
         self.meta = meta
@@ -58,7 +58,9 @@ class SearchIndex:
         # second torch thread mostly waits, badly so when the other core is busy (see
         # benchmarks/README.md). Concurrent searches still use both cores.
         faiss.omp_set_num_threads(1)
-        torch.set_num_threads(1)
+        torch = sys.modules.get("torch")  # loaded by the embedder, unless it needs none
+        if torch is not None:
+            torch.set_num_threads(1)
         try:
             self.dense = faiss.read_index(str(folder / DENSE))
             self.bm25 = bm25s.BM25.load(str(folder / BM25_DIR), allow_pickle=False)

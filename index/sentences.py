@@ -18,6 +18,7 @@ from ingest.chunk import SENTENCE_END
 BULLET = re.compile(r"^\s*(?:[•▪◦●■‣∙*–-]\s*)?")  # a list marker is not part of the sentence
 SENTENCE_MEMORY = 50_000  # sentence vectors kept in memory (~1.5 kB each)
 PREPARE_BATCH = 32
+ENUMERATOR_ONLY = re.compile(r"^\s*\(?(?:\d{1,2}|[a-zA-Z]|[ivx]{1,4})[.)]$")
 # A line that ends mid-sentence: a letter, digit or comma last, not closing punctuation.
 RUNS_ON = re.compile(r"[A-Za-z0-9,’'\)]\s*$")
 
@@ -36,6 +37,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         for match in [*SENTENCE_END.finditer(block), None]:
             stop = start + (match.start() if match else len(block))
             piece = text[position:stop]
+            if match and ENUMERATOR_ONLY.match(piece):
+                continue  # "1." or "(a)" starts the sentence after it, not one of its own
             if piece.strip():
                 left = position + len(piece) - len(BULLET.sub("", piece, count=1))
                 if left < position + len(piece.rstrip()):

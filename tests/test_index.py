@@ -71,7 +71,7 @@ def test_hits_carry_document_pages_section_and_ranks(index):
         ),
         pytest.param(
             SearchFilters(year_from=2021),
-            {"network-guide-2021", "turnaround-page-2023"},
+            {"network-guide-2021", "turnaround-page-2023", "equipment-guide-2022"},
             id="since",
         ),
         pytest.param(
