@@ -109,7 +109,7 @@ def test_whole_ingest_stage_on_the_real_corpus(shared_corpus: Path, tmp_path: Pa
     assert code == 0, output
     code, output = _iga("ingest", "--manifest", manifest, data_dir=tmp_path)
     assert code == 0, output
-    assert re.search(r"Summary: 5 documents, 267 pages .* 0 failed", output), output
+    assert re.search(r"Summary: 4 documents, 267 pages .* 0 failed", output), output
 
     counter = TokenCounter(resolve_model("all-MiniLM-L6-v2"))
     for folder in sorted((tmp_path / "passages").iterdir()):
