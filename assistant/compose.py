@@ -384,11 +384,18 @@ def _list_items(
                 continue  # the overlap between neighbouring passages
             seen.add(key)
             sequence.append(sentence)
+    # The anchor itself, or its copy in a neighbour's overlap (kept once, where first seen).
+    anchor_key = (anchor.hit.passage.doc_id, normalise(anchor.text))
     at = next(
-        i
-        for i, s in enumerate(sequence)
-        if s.hit.passage.id == anchor.hit.passage.id and s.start == anchor.start
+        (
+            i
+            for i, s in enumerate(sequence)
+            if (s.hit.passage.doc_id, normalise(s.text)) == anchor_key
+        ),
+        None,
     )
+    if at is None:
+        return []
     leads = anchor.role != "item"  # a lead-in or a heading: the list follows it
     if not leads:
         return _run(sequence, at, anchor.marker, lead_in=False)

@@ -24,7 +24,9 @@ FOUR_WEEKS = "What is the maximum time for an examination to be reported?"
 
 @pytest.fixture(scope="module")
 def assistant(built_settings) -> Assistant:
-    return Assistant.load(built_settings)
+    assistant = Assistant.load(built_settings)
+    assistant.prepare_sentences()  # as a build does: every sentence's vector computed ahead
+    return assistant
 
 
 def test_answerable_question_cites_right_document_and_page(assistant, corpus_facts):
