@@ -490,7 +490,7 @@ class Assistant:
             section=passage.section,
             text=passage.text,
             highlights=[Highlight(start=s, end=e) for s, e in spans],
-            url=f"{entry.url}{anchor}" if entry.url else None,
+            url=f"{document.official_url}{anchor}" if document.official_url else None,
             local_url=f"/doc/{passage.doc_id}{anchor}"
             if passage.doc_id in self.local_files
             else None,

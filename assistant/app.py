@@ -28,6 +28,7 @@ from starlette.routing import Mount
 
 from assistant.answer import Assistant
 from assistant.api import api_app
+from assistant.corpus_view import empty_state_html, example_questions, missing_html, updated_html
 from assistant.export import (
     answer_text,
     citation_text,
@@ -44,19 +45,13 @@ from assistant.viewer import STATIC_DIR, STATIC_URL, viewer_router, viewer_url
 from ingest.errors import IgaError
 from ingest.fetch import is_loopback_host
 from ingest.settings import Settings
-from ingest.types import DocumentFormat
+from ingest.types import DocumentFormat, ManifestEntry
 
 TITLE = "Imaging Guidance Assistant"
 MAX_QUEUE = 64
-EXAMPLES = [
-    "What is the maximum time for an imaging examination to be reported?",
-    "Where should community diagnostic centres be located?",
-    "How should PACS be procured across an imaging network?",
-    "Who should chair an imaging network board?",
-]
 NO_INDEX = (
     "No index yet: run `iga build` (offline: `iga build --mirror FOLDER`) to fetch and index "
-    "the guidance into {data_dir}, then restart `iga serve`."
+    "the guidance into {data_dir}, or add documents in the Add documents tab."
 )
 NO_SOURCES = (
     '<div class="iga-empty">The passages an answer quotes appear here, with the quoted '
@@ -157,12 +152,20 @@ def build_app(
     *,
     problem: str | None = None,
     live: LiveAssistant | None = None,
+    manifest: list[ManifestEntry] | None = None,
+    uploads: str = "local",
+    on_swap: Callable[[Assistant], None] | None = None,
 ) -> gr.Blocks:
     """Return the Gradio app over an assistant, or one that explains how to build an index.
 
     With `live`, each question is answered by the newest published index version (header and
-    corpus tab follow it); without, by `assistant` throughout.
+    corpus tab follow it); without, by `assistant` throughout. `manifest` lists the documents
+    the corpus should hold (for the missing list and the first-run screen); `uploads` is
+    "local", "signed-in" or "off" (see assistant/upload.py).
     """
+    from assistant.upload import add_documents_tab
+
+    manifest = manifest or []
     problem = problem or (None if assistant else NO_INDEX.format(data_dir=settings.data_dir))
 
     def answering() -> Assistant | None:
@@ -172,8 +175,7 @@ def build_app(
     # Old exports leave Gradio's cache after an hour.
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(600, 3600)) as blocks:
         header = html_block(_header_html(assistant))
-        if problem:
-            html_block(f'<div class="iga-banner">{_inline_code(problem)}</div>')
+        banner = html_block(_banner_html(assistant, settings, manifest, problem))
         first_year, last_year = _year_range(assistant)
         # The conversation (Answers as JSON) lives in the browser, so a reload keeps it. The
         # key only scrambles it in localStorage; nothing in it is secret.
@@ -212,7 +214,14 @@ def build_app(
                     word_file = gr.DownloadButton(
                         "Export Word (.docx)", size="sm", visible=False, elem_id="iga-export-docx"
                     )
-                gr.Examples(EXAMPLES, inputs=question, label="Examples", elem_id="iga-examples")
+                samples = _examples(assistant)
+                examples = gr.Dataset(
+                    components=[question],
+                    samples=samples,
+                    label="Examples",
+                    elem_id="iga-examples",
+                    visible=bool(samples),
+                )
             with gr.Column(scale=2, elem_id="iga-right"):
                 with gr.Accordion("Sources", open=True, elem_id="iga-sources") as panel:
                     sources = html_block(NO_SOURCES, elem_id="iga-sources-html")
@@ -220,7 +229,7 @@ def build_app(
                     filters = _filter_inputs(assistant)
 
         with gr.Tab("Corpus"):
-            corpus = html_block(corpus_html(assistant))
+            corpus = html_block(corpus_html(assistant, manifest))
         with gr.Tab("Glossary"):
             gr.Markdown(
                 "Abbreviations in a question are also searched for spelled out, and the other "
@@ -235,6 +244,34 @@ def build_app(
                 raise gr.Error(EMPTY_QUESTION, title="No question")
             history = [*chat_history(_answers(stored)), *_asking(message)]
             return "", history, message, gr.Button(interactive=False)
+
+        def swap(new: Assistant) -> None:
+            """Answer with a newly built index from the next question on."""
+            nonlocal assistant, problem
+            assistant, problem = new, None
+            if live is not None:
+                live.adopt(new)
+            if on_swap is not None:
+                on_swap(new)
+
+        def refresh() -> tuple[Any, ...]:
+            """On each page load, show the index the app now answers from."""
+            current = answering()
+            shown = _examples(current)
+            note = _banner_html(current, settings, manifest, problem if current is None else None)
+            return (
+                one_line(_header_html(current)),
+                gr.Markdown(one_line(note), visible=bool(note)),
+                one_line(corpus_html(current, manifest)),
+                gr.Dataset(samples=shown, visible=bool(shown)),
+            )
+
+        shown = [header, banner, corpus, examples]
+        added = add_documents_tab(settings, uploads=uploads, on_published=swap)
+        if added is not None:
+            added.then(refresh, None, shown, api_visibility="private", show_progress="hidden")
+        blocks.load(refresh, None, shown, api_visibility="private", show_progress="hidden")
+        examples.click(lambda sample: sample[0], [examples], [question], api_visibility="private")
 
         def respond(
             message: str,
@@ -378,6 +415,24 @@ def build_app(
         gr.api(answer_json, api_name="answer")
     blocks.queue(default_concurrency_limit=settings.serve_concurrency, max_size=MAX_QUEUE)
     return blocks
+
+
+def _banner_html(
+    assistant: Assistant | None,
+    settings: Settings,
+    manifest: list[ManifestEntry],
+    problem: str | None,
+) -> str:
+    """Return the first-run screen without an index, else the problem (if any), else nothing."""
+    if assistant is None and problem and problem == NO_INDEX.format(data_dir=settings.data_dir):
+        return empty_state_html(manifest, len(manifest), settings)
+    return f'<div class="iga-banner">{_inline_code(problem)}</div>' if problem else ""
+
+
+def _examples(assistant: Assistant | None) -> list[list[str]]:
+    """Return example questions (as Dataset samples) that the indexed documents answer."""
+    documents = assistant.index.meta.documents if assistant else {}
+    return [[question] for question in example_questions(documents)]
 
 
 def _answers(stored: list[dict[str, Any]] | None) -> list[Answer]:
@@ -619,12 +674,17 @@ def highlighted(citation: Citation) -> str:
     return "".join(pieces)
 
 
-def corpus_html(assistant: Assistant | None) -> str:
-    """Return the table of indexed documents: date, pages, status, links, and any failures."""
+def corpus_html(assistant: Assistant | None, manifest: list[ManifestEntry] | None = None) -> str:
+    """Return the table of indexed documents (date, pages, status, links, new versions), any
+    failures, and the manifest documents still missing."""
+    manifest = manifest or []
     if assistant is None:
-        return '<div class="iga-empty">No documents are indexed yet.</div>'
+        return '<div class="iga-empty">No documents are indexed yet.</div>' + missing_html(
+            manifest, len(manifest)
+        )
     e = html.escape
     meta = assistant.index.meta
+    missing = [entry for entry in manifest if entry.id not in meta.documents]
     rows = []
     for doc_id, document in sorted(meta.documents.items(), key=lambda kv: kv[1].entry.title):
         entry = document.entry
@@ -632,13 +692,14 @@ def corpus_html(assistant: Assistant | None) -> str:
             status = f'<span class="iga-status-superseded">Superseded by {e(assistant.replacement(document) or "")}</span>'
         else:
             status = '<span class="iga-status-current">Current</span>'
+        status += updated_html(document)
         pages = str(document.pages)
         if document.empty_pages:
             pages += f" ({len(document.empty_pages)} without text, not searchable)"
         links = [
             f'<a href="{e(url)}" target="_blank" rel="noopener noreferrer">{label}</a>'
             for label, url in (
-                ("official", entry.url),
+                ("official", document.official_url),
                 ("local copy", f"/doc/{doc_id}" if doc_id in assistant.local_files else None),
             )
             if url
@@ -654,13 +715,21 @@ def corpus_html(assistant: Assistant | None) -> str:
         for doc_id, message in sorted(meta.failures.items())
     )
     failed = (
-        f'<h3 class="iga-failed">Not indexed ({len(meta.failures)})</h3><ul>{failures}</ul>'
+        f'<h3 class="iga-failed">Problems in the last build ({len(meta.failures)})</h3>'
+        f"<ul>{failures}</ul>"
         if failures
         else ""
-    )
+    ) + missing_html(missing, len(manifest))
     return (
         f"<p>Index version <code>{e(meta.version)}</code>, built {meta.created_at:%d %B %Y %H:%M} "
-        f"UTC: {len(meta.documents)} documents, {meta.passages} passages.</p>"
+        f"UTC: {len(meta.documents)} documents, {meta.passages} passages."
+        + (
+            f' <b class="iga-failed">Partial: {len(missing)} of {len(manifest)} documents are '
+            "missing (listed below).</b>"
+            if missing
+            else ""
+        )
+        + "</p>"
         '<table class="iga-table"><thead><tr><th>Document</th><th>Publisher</th>'
         "<th>Published</th><th>Pages</th><th>Passages</th><th>Status</th><th>Links</th></tr>"
         f"</thead><tbody>{''.join(rows)}</tbody></table>{failed}"
@@ -734,13 +803,18 @@ def create_server(
     assistant: Assistant | None,
     *,
     auth: Sequence[tuple[str, str]] | None = None,
+    files: dict[str, Path] | None = None,
     problem: str | None = None,
     live: LiveAssistant | None = None,
 ) -> FastAPI:
-    """Return the FastAPI app: Gradio at /, documents, the viewer, the API, security headers."""
+    """Return the FastAPI app: Gradio at /, documents, the viewer, the API, security headers.
+
+    `files` (id -> cached file) may be updated while serving, when documents are added.
+    """
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     server.add_middleware(SecurityHeaders)
-    files = dict(assistant.local_files) if assistant else {}
+    if files is None:
+        files = dict(assistant.local_files) if assistant else {}
 
     def check_access(request: Request) -> None:
         if auth and not _signed_in(server, request):
@@ -806,6 +880,16 @@ def create_server(
         head=f'<script type="module" src="{STATIC_URL}/app.js"></script>',
     )
     return server
+
+
+def _corpus_entries(settings: Settings) -> tuple[list[ManifestEntry], str | None]:
+    """Return the documents the corpus should hold, or none and the manifest's problem."""
+    from ingest.manifest import load_corpus
+
+    try:
+        return list(load_corpus(settings).documents), None
+    except IgaError as exc:
+        return [], f"The manifest cannot be read: {exc}"
 
 
 def _signed_in(server: FastAPI, request: Request) -> bool:
@@ -896,6 +980,7 @@ def serve(
     """Load the index once and serve the app until interrupted (block=False: return at once)."""
     import uvicorn
 
+    from assistant.upload import upload_access
     from index.store import IndexStoreError, current_version_dir
 
     # Load the index (or explain how to build one) before accepting connections.
@@ -908,9 +993,26 @@ def serve(
                 assistant = Assistant.load(settings, glossary=glossary)
         except IndexStoreError as exc:
             problem = f"The index cannot be loaded: {exc}"
+    manifest, manifest_problem = _corpus_entries(settings)
+    files = dict(assistant.local_files) if assistant else {}
     live = LiveAssistant(settings, assistant, glossary=glossary)
-    blocks = build_app(assistant, settings, problem=problem, live=live)
-    app = create_server(blocks, assistant, auth=auth, problem=problem, live=live)
+    blocks = build_app(
+        assistant,
+        settings,
+        problem=manifest_problem or problem,
+        live=live,
+        manifest=manifest,
+        uploads=upload_access(host, auth),
+        on_swap=lambda new: files.update(new.local_files),
+    )
+    app = create_server(
+        blocks,
+        assistant,
+        auth=auth,
+        problem=manifest_problem or problem,
+        files=files,
+        live=live,
+    )
 
     # Serve; meanwhile embed every quotable sentence (answers then skip that work) and watch
     # for newly published index versions.

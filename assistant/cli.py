@@ -88,9 +88,10 @@ def make_settings(data_dir: Path | None, manifest: Path | None, **overrides: Any
 
 
 def _load_manifest(settings: Settings) -> Manifest:
-    from ingest.manifest import load_manifest
+    """The official manifest plus the documents added in the app (data dir's local manifest)."""
+    from ingest.manifest import load_corpus
 
-    return load_manifest(settings.manifest)
+    return load_corpus(settings)
 
 
 @app.command()
@@ -101,34 +102,31 @@ def fetch(
     mirror: Mirror = None,
     only: Annotated[list[str] | None, typer.Option("--only", help="Just these ids.")] = None,
 ) -> None:
-    """Download the manifest's documents into the cache (or copy them from --mirror)."""
-    from ingest.fetch import FetchOutcome, fetch_documents
+    """Download the manifest's documents into the cache (or copy them from --mirror).
+
+    A document without `url` is found from its `landing_page`: the link that matches its title.
+    """
+    from assistant.corpus_report import fetch_line, print_hint
+    from ingest.fetch import fetch_documents
 
     settings = make_settings(data_dir, manifest)
     documents = _load_manifest(settings)
 
-    def show(outcome: FetchOutcome) -> None:
-        colour = {"failed": "red", "skipped": "yellow"}.get(outcome.status, "green")
-        console.print(f"  [{colour}]{outcome.status:>10}[/] {outcome.doc_id}", highlight=False)
-
     console.print(f"Fetching {len(documents.documents)} documents into {settings.cache_dir}")
-    outcomes = fetch_documents(documents, settings, mirror=mirror, only=only, on_progress=show)
-    table = Table(title="fetch summary")
-    for column in ("document", "status", "size", "sha256", "message"):
-        table.add_column(column, overflow="fold")
-    for outcome in outcomes:
-        record = outcome.record
-        table.add_row(
-            outcome.doc_id,
-            outcome.status,
-            f"{record.size / 1e6:.1f} MB" if record else "",
-            record.sha256[:12] if record else "",
-            outcome.message,
-        )
-    console.print(table)
+    outcomes = fetch_documents(
+        documents, settings, mirror=mirror, only=only, on_progress=lambda o: fetch_line(console, o)
+    )
     bad = [o for o in outcomes if o.status in ("failed", "skipped")]
     if bad:
-        errors.print(f"[red]{len(bad)} of {len(outcomes)} documents were not fetched.[/]")
+        offline = next((o.reason for o in outcomes if o.offline), "")
+        print_hint(
+            errors,
+            f"{len(bad)} of {len(outcomes)} documents were not fetched"
+            + (f" ({offline})" if offline else "")
+            + ". `iga missing` lists where to get each one by hand and the file name --mirror "
+            "expects.",
+            style="red",
+        )
         raise typer.Exit(1)
 
 
@@ -214,6 +212,10 @@ def build(
     no_fetch: Annotated[
         bool, typer.Option("--no-fetch", help="Use only what is already in the cache.")
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option("--strict", help="Exit 1 when any document is missing or failed (for CI)."),
+    ] = False,
     model: Annotated[
         str | None,
         typer.Option(
@@ -221,42 +223,40 @@ def build(
         ),
     ] = None,
 ) -> None:
-    """Fetch (when needed), ingest and index: incremental, atomic, one build at a time."""
+    """Fetch (when needed), ingest and index: incremental, atomic, one build at a time.
+
+    Prints one line per document. Documents that cannot be fetched (offline, no file in
+    --mirror) are listed by `iga missing`; the build indexes the rest and says it is partial.
+    Exits 0 when the build ran, even with documents missing or none at all (`iga serve` then
+    shows what to add); 1 on an error such as a bad manifest; with --strict, also 1 when any
+    document is missing or failed.
+    """
+    from assistant.corpus_report import BuildLines
     from index.build import build_index
+    from index.store import current_version_dir, read_meta
 
     settings = make_settings(data_dir, manifest, model=model)
     documents = _load_manifest(settings)
     console.print(
         f"Building the index for {len(documents.documents)} documents in {settings.data_dir}"
     )
+    folder = current_version_dir(settings.index_root)
+    lines = BuildLines(console, documents, settings, read_meta(folder) if folder else None)
     report = build_index(
         documents,
         settings,
         mirror=mirror,
         fetch=not no_fetch,
         force=force,
-        on_fetch=lambda o: console.print(
-            f"  fetch  {o.status:>10} {o.doc_id}" + (f": {o.message}" if o.message else ""),
-            highlight=False,
-        ),
-        on_ingest=lambda o: _ingest_line(o, step="ingest "),
+        on_fetch=lines.on_fetch,
+        on_ingest=lines.on_ingest,
         progress=console.is_terminal,
     )
-    table = Table(title="build summary", show_header=False)
-    for label in ("added", "changed", "removed", "unchanged"):
-        names = getattr(report, label)
-        table.add_row(label, f"{len(names)}", ", ".join(names))
-    for doc_id, message in report.failed.items():
-        table.add_row("[red]failed[/]", doc_id, message)
-    console.print(table)
-    state = "published" if report.published else "nothing changed; still serving"
-    console.print(
-        f"Index version {report.version} ({state}): {report.passages} passages, "
-        f"{report.embedded} embedded this run, {report.seconds} s"
-    )
+    lines.summary(report)
     if report.published:
         _prepare_answers(settings)
-    if report.failed:
+    lines.close(report)
+    if strict and (report.failed or report.missing):
         raise typer.Exit(1)
 
 
@@ -302,6 +302,7 @@ def status(data_dir: DataDir = None, manifest: ManifestPath = None) -> None:
         )
         console.print(Text(doc_id, style="bold cyan"), overflow="fold")
         console.print(Padding(details, (0, 0, 0, 2)))
+    _status_notes(settings, meta)
     for doc_id, message in meta.failures.items():
         console.print(f"[red]failed[/] {doc_id}: {message}", highlight=False)
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
@@ -319,6 +320,40 @@ def status(data_dir: DataDir = None, manifest: ManifestPath = None) -> None:
         )
     else:
         console.print("not-covered threshold: default (run `iga eval --calibrate` to calibrate)")
+
+
+@app.command()
+@reports_errors
+def missing(data_dir: DataDir = None, manifest: ManifestPath = None) -> None:
+    """List the documents still to get: each one's page and the file name --mirror expects.
+
+    The list is also written to missing.txt in the data dir.
+    """
+    from index.store import current_version_dir, read_meta
+    from ingest.missing import missing_documents, missing_text, write_missing
+
+    settings = make_settings(data_dir, manifest)
+    documents = _load_manifest(settings)
+    folder = current_version_dir(settings.index_root)
+    indexed = read_meta(folder).documents if folder else {}
+    entries = missing_documents(documents, settings, indexed)
+    total = len(documents.documents)
+    write_missing(settings, entries, total)
+    text = missing_text(entries, total)
+    console.print(text, end="", soft_wrap=True, markup=False, highlight=False)
+    if entries:
+        console.print(f"(saved in {settings.missing_file})", soft_wrap=True, highlight=False)
+
+
+def _status_notes(settings: Settings, meta: Any) -> None:
+    """Print new versions, files found on landing pages, and what the manifest still lacks."""
+    from assistant.corpus_report import status_notes
+
+    try:
+        missing = sum(e.id not in meta.documents for e in _load_manifest(settings).documents)
+    except IgaError:
+        missing = 0  # status describes the index; a bad manifest is reported by build
+    status_notes(console, meta, missing)
 
 
 def _version(show: bool) -> None:

@@ -83,6 +83,13 @@ class LiveAssistant:
             self._loader.start()
             return True
 
+    def adopt(self, assistant: Assistant) -> None:
+        """Answer with an Assistant loaded elsewhere (the app's upload build) from now on."""
+        with self._lock:
+            self._current = assistant
+            self._seen = pointer_stamp(self.settings.index_root)
+            self.problem = None
+
     def start(self) -> None:
         """Watch for new versions from a background thread, and prepare the current one's sentences."""
         self._watcher = threading.Thread(target=self._watch, daemon=True)

@@ -28,7 +28,6 @@ from index.store import (
 )
 from index.types import INDEX_FORMAT, Calibration, IndexedDocument, IndexMeta, ModelInfo
 from ingest.chunk import embedding_text
-from ingest.errors import IgaError
 from ingest.fetch import FetchOutcome, fetch_documents, load_record
 from ingest.pipeline import (
     IngestOutcome,
@@ -52,6 +51,12 @@ class BuildReport(BaseModel):
     removed: list[str] = Field(default_factory=list)
     unchanged: list[str] = Field(default_factory=list)
     failed: dict[str, str] = Field(default_factory=dict)
+    missing: list[str] = Field(
+        default_factory=list, description="Manifest documents not in the served index."
+    )
+    documents: dict[str, IndexedDocument] = Field(
+        default_factory=dict, description="What the served index holds of each document."
+    )
     passages: int = 0
     embedded: int = Field(default=0, description="Passages sent to the model (cache misses).")
     seconds: float = 0.0
@@ -81,15 +86,29 @@ def build_index(
             for outcome in fetch_documents(manifest, settings, mirror=mirror, on_progress=on_fetch):
                 if outcome.status in ("failed", "skipped"):
                     failed[outcome.doc_id] = outcome.message
-        for outcome in ingest_documents(manifest, settings, force=force, on_progress=on_ingest):
-            if outcome.status == "failed":
-                failed.setdefault(outcome.doc_id, outcome.message)
+        # Documents never fetched were reported by fetch: ingest only those with a file.
+        fetched = [e.id for e in manifest.documents if load_record(settings, e.id) is not None]
+        if fetched:
+            for outcome in ingest_documents(
+                manifest, settings, only=fetched, force=force, on_progress=on_ingest
+            ):
+                if outcome.status == "failed":
+                    failed.setdefault(outcome.doc_id, outcome.message)
+        for entry in manifest.documents:
+            if entry.id not in fetched:
+                failed.setdefault(
+                    entry.id,
+                    f"{entry.id}: not fetched yet: run `iga build` with a network, or "
+                    "`iga build --mirror FOLDER`",
+                )
 
         # A document is indexed if it has whole passages, even when this run's fetch failed:
         # the last good copy keeps serving until a good new one arrives.
-        documents = _indexable(manifest, settings)
         previous = _previous_meta(root)
+        documents = _indexable(manifest, settings, previous)
         report = _diff(previous, documents, failed)
+        report.missing = [e.id for e in manifest.documents if e.id not in documents]
+        report.documents = documents
         key = chunking_key(settings)
         spec = resolve_model(settings.model)
         same_model = (
@@ -108,16 +127,21 @@ def build_index(
         ):
             report.version = previous.version
             report.passages = previous.passages
+            report.documents = previous.documents
             report.seconds = round(time.perf_counter() - started, 2)
             if previous.failures != failed:
                 _refresh_failures(root, previous, failed)
             return report
 
-        # Embed what the cache lacks, then write and publish a new version.
+        # Embed what the cache lacks, then write and publish a new version. With nothing to
+        # index, the served version (if any) stays: the report's `missing` says what to add.
         passages = [p for doc_id in sorted(documents) for p in load_passages(settings, doc_id)]
         if not passages:
-            problems = "; ".join(failed.values()) or "the manifest lists no documents"
-            raise IgaError(f"nothing to index: {problems}")
+            report.version = previous.version if previous else None
+            report.documents = previous.documents if previous else {}
+            report.missing = [e.id for e in manifest.documents if e.id not in report.documents]
+            report.seconds = round(time.perf_counter() - started, 2)
+            return report
         version = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
         staging = staging_dir(root, version)
         embedder = Embedder(spec, dtype=settings.embed_dtype, batch_size=settings.embed_batch_size)
@@ -143,14 +167,28 @@ def build_index(
         return report
 
 
-def _indexable(manifest: Manifest, settings: Settings) -> dict[str, IndexedDocument]:
-    """Return the manifest documents that have whole, current passages, by id."""
+def _indexable(
+    manifest: Manifest, settings: Settings, previous: IndexMeta | None
+) -> dict[str, IndexedDocument]:
+    """Return the manifest documents that have whole, current passages, by id.
+
+    A document whose bytes differ from the served version's records that version's sha256 and
+    when it was replaced; an unchanged one keeps what the served version recorded.
+    """
     documents: dict[str, IndexedDocument] = {}
+    now = dt.datetime.now(dt.UTC)
     for entry in manifest.documents:
         record = load_ingest_record(settings, entry.id)
         if record is None:
             continue
         fetched = load_record(settings, entry.id)
+        old = previous.documents.get(entry.id) if previous else None
+        if old is not None and old.sha256 != record.sha256:
+            history = {"previous_sha256": old.sha256, "updated_at": now}
+        elif old is not None:
+            history = {"previous_sha256": old.previous_sha256, "updated_at": old.updated_at}
+        else:
+            history = {}
         documents[entry.id] = IndexedDocument(
             entry=entry,
             sha256=record.sha256,
@@ -159,6 +197,8 @@ def _indexable(manifest: Manifest, settings: Settings) -> dict[str, IndexedDocum
             empty_pages=record.empty_pages,
             fetched_at=fetched.fetched_at if fetched else None,
             source_url=fetched.final_url if fetched else None,
+            file_url=(fetched.final_url if fetched and fetched.source == "network" else None),
+            **history,
         )
     return documents
 

@@ -35,6 +35,22 @@ class IndexedDocument(BaseModel):
     empty_pages: list[int] = Field(default_factory=list)
     fetched_at: dt.datetime | None = None
     source_url: str | None = Field(default=None, description="Final URL it was fetched from.")
+    file_url: str | None = Field(
+        default=None,
+        description="The official file: the manifest's url, or the link found on its landing "
+        "page (after redirects).",
+    )
+    previous_sha256: str | None = Field(
+        default=None, description="sha256 of the version this one replaced, if it was updated."
+    )
+    updated_at: dt.datetime | None = Field(
+        default=None, description="When a new version of the file replaced the previous one."
+    )
+
+    @property
+    def official_url(self) -> str | None:
+        """The URL to cite: the manifest's url, else the file found on the landing page."""
+        return self.entry.url or self.file_url
 
 
 class Calibration(BaseModel):

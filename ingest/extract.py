@@ -558,3 +558,26 @@ def _html_pages(payload: Payload, *, doc_id: str, path: Path) -> tuple[list[Page
             "error page; open it in a browser, save it as PDF and use that file",
         )
     return [Page(number=1, text=text, headings=headings)], list(payload.get("warnings", []))
+
+
+# ---------------------------------------------------------------------------------------------
+# Document information (title, author, dates), for prefilling a manifest entry
+
+
+def read_pdf_info(path: Path, *, timeout_s: float = 30.0) -> dict[str, str]:
+    """Return a PDF's document-information strings (Title, Author, CreationDate, ...), read in
+    a child process with a time limit like the pages; {} when it has none."""
+    data = path.read_bytes()
+    _check_signature(data, fmt=DocumentFormat.pdf, doc_id=path.stem, path=path)
+    return _run_with_time_limit(
+        _read_pdf_info, data, doc_id=path.stem, path=path, timeout_s=timeout_s
+    )["info"]
+
+
+def _read_pdf_info(data: bytes) -> Payload:
+    """Child body: the PDF's /Info entries as plain strings."""
+    reader = PdfReader(io.BytesIO(data))
+    if reader.is_encrypted:
+        reader.decrypt("")
+    info = reader.metadata or {}
+    return {"info": {str(key).lstrip("/"): str(value) for key, value in info.items() if value}}

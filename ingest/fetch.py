@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import errno
+import functools
 import hashlib
 import ipaddress
 import os
@@ -15,13 +16,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from ingest.errors import FetchError, IgaError, ManifestError, NetworkUnreachable
+from ingest.resolve import Link, LinkNotFound, choose_link, link_score, page_links
 from ingest.settings import Settings
 from ingest.types import DocumentFormat, FetchRecord, Manifest, ManifestEntry
 
@@ -37,6 +39,7 @@ PROBE_TIMEOUT_S = 5.0
 
 FINAL_STATUSES = {403, 404, 410}
 HTML_MARKER = re.compile(rb"<(!doctype\s+html|html|head|body|title|meta)\b", re.IGNORECASE)
+T = TypeVar("T")
 MIRROR_HINT = "download the files by hand into a folder and rerun with --mirror FOLDER"
 
 
@@ -46,6 +49,8 @@ class FetchOutcome(BaseModel):
     doc_id: str
     status: Literal["downloaded", "unchanged", "copied", "failed", "skipped"]
     message: str = ""
+    reason: str = Field(default="", description="The problem alone, short, without next steps.")
+    offline: bool = Field(default=False, description="Not fetched because the network is down.")
     record: FetchRecord | None = None
 
 
@@ -87,22 +92,34 @@ def fetch_documents(
     # Fetch one document at a time; one failure never stops the others.
     outcomes: list[FetchOutcome] = []
     offline: str | None = None
+    pages: dict[str, _Page] = {}  # landing pages read this run (a hub serves several entries)
     with _client(settings) as client:
         for index, entry in enumerate(entries):
-            if mirror is not None:
+            if entry.uploaded_at is not None:
+                outcome = _from_mirror(entry, settings.uploads_dir, settings)
+            elif mirror is not None:
                 outcome = _from_mirror(entry, mirror, settings)
             elif not entry.has_download_url:
-                outcome = _problem(entry, f"no direct download URL: {_by_hand(entry)}")
-            elif offline is not None and not _is_loopback(entry.url):
-                hint = f"skipped, network unreachable: {_by_hand(entry)}"
-                outcome = _problem(entry, hint, status="skipped")
+                outcome = _problem(entry, "no direct download URL", hint=_by_hand(entry))
+            elif offline is not None and not _is_loopback(entry.source_url):
+                outcome = _problem(
+                    entry,
+                    "skipped, network unreachable",
+                    hint=_by_hand(entry),
+                    status="skipped",
+                    offline=True,
+                )
             else:
-                others = [e.url for e in entries[index + 1 :] if e.has_download_url and e.url]
+                others = [
+                    e.source_url
+                    for e in entries[index + 1 :]
+                    if e.has_download_url and e.source_url
+                ]
                 try:
-                    outcome = _from_network(client, entry, settings, other_urls=others)
+                    outcome = _from_network(client, entry, settings, other_urls=others, pages=pages)
                 except NetworkUnreachable as exc:
                     offline = str(exc)
-                    outcome = _problem(entry, offline)
+                    outcome = _problem(entry, offline, hint=MIRROR_HINT, offline=True)
             outcomes.append(outcome)
             if on_progress is not None:
                 on_progress(outcome)
@@ -152,58 +169,244 @@ def _client(settings: Settings) -> httpx.Client:
     )
 
 
+@dataclass(frozen=True)
+class _Page:
+    """A landing page as read: where it ended up (after redirects), its links and validators."""
+
+    url: str
+    links: list[Link]
+    etag: str | None
+    last_modified: str | None
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where one document's file is requested from, and the landing page it was found on."""
+
+    url: str
+    landing_page: str | None = None
+    page_etag: str | None = None
+    page_last_modified: str | None = None
+
+
 def _from_network(
-    client: httpx.Client, entry: ManifestEntry, settings: Settings, *, other_urls: list[str]
+    client: httpx.Client,
+    entry: ManifestEntry,
+    settings: Settings,
+    *,
+    other_urls: list[str],
+    pages: dict[str, _Page],
 ) -> FetchOutcome:
     """Return the outcome of downloading one entry, retrying transient failures with backoff."""
-    assert entry.url is not None
     previous = load_record(settings, entry.id)
     intact = _cache_intact(settings, entry, previous)
-    # Revalidate only what we can trust: the same URL, bytes on disk matching the record,
-    # and a record that satisfies the current pin. Anything else downloads afresh.
-    conditional: dict[str, str] = {}
-    if (
-        intact
-        and previous
-        and previous.url == entry.url
-        and entry.sha256 in (None, previous.sha256)
-    ):
-        if previous.etag:
-            conditional["If-None-Match"] = previous.etag
-        if previous.last_modified:
-            conditional["If-Modified-Since"] = previous.last_modified
+    # Revalidate only what we can trust: bytes on disk matching the record, and a record that
+    # satisfies the current pin. Anything else downloads afresh.
+    trusted = previous if intact and previous and entry.sha256 in (None, previous.sha256) else None
+    try:
+        source = _locate(client, entry, settings, trusted, other_urls=other_urls, pages=pages)
+        conditional = _validators(trusted) if trusted and trusted.url == source.url else {}
+        return _retrying(
+            lambda: _attempt(
+                client, entry, settings, source, conditional, previous if intact else None
+            ),
+            entry=entry,
+            url=source.url,
+            settings=settings,
+            other_urls=other_urls,
+        )
+    except FetchError as exc:
+        return _problem(entry, str(exc))
 
+
+def _validators(record: FetchRecord, *, page: bool = False) -> dict[str, str]:
+    """Return the conditional-GET headers for the file (or its landing page) in a record."""
+    etag = record.page_etag if page else record.etag
+    modified = record.page_last_modified if page else record.last_modified
+    headers = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if modified:
+        headers["If-Modified-Since"] = modified
+    return headers
+
+
+def _locate(
+    client: httpx.Client,
+    entry: ManifestEntry,
+    settings: Settings,
+    trusted: FetchRecord | None,
+    *,
+    other_urls: list[str],
+    pages: dict[str, _Page],
+) -> _Source:
+    """Return where to download the entry's file: its `url`, or the link its landing page gives.
+
+    A hub page that links the publication page rather than the file is followed one step.
+    An unchanged landing page (304) keeps the file URL found on it last time.
+    """
+    if entry.url is not None or entry.format is not DocumentFormat.pdf:
+        url = entry.url or entry.landing_page
+        assert url is not None
+        return _Source(url=url)
+    assert entry.landing_page is not None
+
+    def read(url: str, conditional: dict[str, str]) -> _Page | None:
+        if url not in pages:
+            page = _retrying(
+                lambda: _read_page(client, entry, settings, url, conditional),
+                entry=entry,
+                url=url,
+                settings=settings,
+                other_urls=other_urls,
+            )
+            if page is None:  # not modified since the last run
+                return None
+            pages[url] = page
+        return pages[url]
+
+    remembered = trusted if trusted and trusted.landing_page == entry.landing_page else None
+    hub = read(entry.landing_page, _validators(remembered, page=True) if remembered else {})
+    if hub is None:
+        assert remembered is not None and remembered.url is not None
+        return _Source(
+            url=remembered.url,
+            landing_page=entry.landing_page,
+            page_etag=remembered.page_etag,
+            page_last_modified=remembered.page_last_modified,
+        )
+    found = functools.partial(
+        _Source,
+        landing_page=entry.landing_page,
+        page_etag=hub.etag,
+        page_last_modified=hub.last_modified,
+    )
+    # The file linked from this page, unless a publication page it links fits the title better
+    # (a hub page lists documents by their pages, and some of their files by name).
+    try:
+        file = choose_link(entry, hub.links, page=hub.url, files=True)
+    except LinkNotFound as missing:
+        if missing.tie:
+            raise
+        file, not_found = None, missing
+    try:
+        publication = choose_link(entry, hub.links, page=hub.url, files=False)
+    except LinkNotFound:
+        publication = None
+    if publication is not None and (
+        file is None or link_score(entry, publication) > link_score(entry, file)
+    ):
+        page = read(publication.url, {})
+        assert page is not None
+        return found(url=choose_link(entry, page.links, page=page.url, files=True).url)
+    if file is None:
+        raise not_found
+    return found(url=file.url)
+
+
+def _retrying(
+    call: Callable[[], T],
+    *,
+    entry: ManifestEntry,
+    url: str,
+    settings: Settings,
+    other_urls: list[str],
+) -> T:
+    """Return `call()`, retrying transient failures with backoff; raise FetchError otherwise."""
     attempts = max(1, settings.retries)
     last = _Transient("no attempt made")
     for attempt in range(attempts):
         try:
-            return _attempt(client, entry, settings, conditional, previous if intact else None)
+            return call()
         except _Transient as exc:
             last = exc
         except httpx.RequestError as exc:
-            try:
-                last = _classify(exc, entry, settings, other_urls)
-            except FetchError as final:
-                return _problem(entry, str(final))
+            last = _classify(exc, entry, url, settings, other_urls)
         except httpx.InvalidURL as exc:
-            return _problem(entry, f"invalid url {entry.url}: {exc}; fix `url` in the manifest")
-        except FetchError as exc:
-            return _problem(entry, str(exc))
+            raise FetchError(
+                entry.id, f"invalid url {url}: {exc}; fix it in the manifest"
+            ) from None
         if attempt + 1 < attempts:
             time.sleep(_backoff(attempt, last.retry_after))
-    return _problem(entry, f"{last} (gave up after {attempts} attempts); rerun later")
+    raise FetchError(entry.id, f"{last} (gave up after {attempts} attempts); rerun later")
+
+
+def _check_response(
+    response: httpx.Response, entry: ManifestEntry, settings: Settings, *, page: bool
+) -> None:
+    """Raise _Transient or FetchError unless the response is a success within the size cap."""
+    final_url = str(response.url)
+    if response.status_code in FINAL_STATUSES:
+        gone = "the page has moved or is gone" if page else "the file has moved or is gone"
+        fix = (
+            "Update `landing_page` in the manifest"
+            if page
+            else f"Check the document's landing_page ({entry.landing_page or 'none given'}) "
+            "and update `url` in the manifest"
+        )
+        raise FetchError(entry.id, f"HTTP {response.status_code} for {final_url}: {gone}. {fix}.")
+    if response.status_code == 429 or response.status_code >= 500:
+        raise _Transient(
+            f"HTTP {response.status_code} from {final_url}",
+            retry_after=_retry_after(response.headers.get("Retry-After")),
+        )
+    if not response.is_success:
+        field = "landing_page" if page else "url"
+        raise FetchError(
+            entry.id,
+            f"HTTP {response.status_code} for {final_url}; check `{field}` in the manifest",
+        )
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > settings.max_bytes:
+        raise FetchError(
+            entry.id, _too_big(int(declared), settings.max_bytes, "the server declares")
+        )
+
+
+def _read_page(
+    client: httpx.Client,
+    entry: ManifestEntry,
+    settings: Settings,
+    url: str,
+    conditional: dict[str, str],
+) -> _Page | None:
+    """Return the landing page's links, or None when a conditional GET says it is unchanged."""
+    with client.stream("GET", url, headers=conditional) as response:
+        if response.status_code == 304 and conditional:
+            return None
+        _check_response(response, entry, settings, page=True)
+        body = bytearray()
+        for chunk in response.iter_bytes(CHUNK_BYTES):
+            body += chunk
+            if len(body) > settings.max_bytes:
+                raise FetchError(
+                    entry.id, _too_big(len(body), settings.max_bytes, f"the page {url} exceeded")
+                )
+        final_url = str(response.url)
+    head = bytes(body[:HEAD_BYTES])
+    if b"%PDF-" in head[:PDF_MAGIC_WINDOW] or not HTML_MARKER.search(head):
+        raise FetchError(
+            entry.id,
+            f"the landing page {final_url} is not an HTML page: set `url:` to the file itself",
+        )
+    return _Page(
+        url=final_url,
+        links=page_links(bytes(body), final_url),
+        etag=response.headers.get("ETag"),
+        last_modified=response.headers.get("Last-Modified"),
+    )
 
 
 def _attempt(
     client: httpx.Client,
     entry: ManifestEntry,
     settings: Settings,
+    source: _Source,
     conditional: dict[str, str],
     previous: FetchRecord | None,
 ) -> FetchOutcome:
     """Return the outcome of one GET; raise _Transient or FetchError when it did not work."""
-    assert entry.url is not None
-    with client.stream("GET", entry.url, headers=conditional) as response:
+    with client.stream("GET", source.url, headers=conditional) as response:
         # Read the status before any bytes.
         final_url = str(response.url)
         if response.status_code == 304 and conditional and previous is not None:
@@ -211,30 +414,9 @@ def _attempt(
                 doc_id=entry.id,
                 status="unchanged",
                 message="not modified (conditional GET answered 304)",
-                record=previous,
+                record=_with_page(previous, source),
             )
-        if response.status_code in FINAL_STATUSES:
-            raise FetchError(
-                entry.id,
-                f"HTTP {response.status_code} for {final_url}: the file has moved or is gone. "
-                f"Check the document's landing_page ({entry.landing_page or 'none given'}) and "
-                "update `url` in the manifest.",
-            )
-        if response.status_code == 429 or response.status_code >= 500:
-            raise _Transient(
-                f"HTTP {response.status_code} from {final_url}",
-                retry_after=_retry_after(response.headers.get("Retry-After")),
-            )
-        if not response.is_success:
-            raise FetchError(
-                entry.id,
-                f"HTTP {response.status_code} for {final_url}; check `url` in the manifest",
-            )
-        declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > settings.max_bytes:
-            raise FetchError(
-                entry.id, _too_big(int(declared), settings.max_bytes, "the server declares")
-            )
+        _check_response(response, entry, settings, page=False)
 
         # Stream into a temp file, then check the bytes are what the manifest claims.
         staged = _stage(
@@ -258,29 +440,48 @@ def _attempt(
         _fsync_dir(settings.cache_dir)
     finally:
         staged.path.unlink(missing_ok=True)
-    record = FetchRecord(
-        doc_id=entry.id,
-        source="network",
-        url=entry.url,
-        final_url=final_url,
-        fetched_at=dt.datetime.now(dt.UTC),
-        size=staged.size,
-        sha256=staged.sha256,
-        etag=response.headers.get("ETag"),
-        last_modified=response.headers.get("Last-Modified"),
-        content_type=response.headers.get("Content-Type"),
-        path=entry.filename,
+    record = _with_page(
+        FetchRecord(
+            doc_id=entry.id,
+            source="network",
+            url=source.url,
+            final_url=final_url,
+            fetched_at=dt.datetime.now(dt.UTC),
+            size=staged.size,
+            sha256=staged.sha256,
+            etag=response.headers.get("ETag"),
+            last_modified=response.headers.get("Last-Modified"),
+            content_type=response.headers.get("Content-Type"),
+            path=entry.filename,
+        ),
+        source,
     )
+    if same and previous is not None:
+        record = record.model_copy(update={"fetched_at": previous.fetched_at})
     _write_record(settings, record)
     return FetchOutcome(doc_id=entry.id, status=status, message=message, record=record)
 
 
+def _with_page(record: FetchRecord, source: _Source) -> FetchRecord:
+    """Return the record with the landing page its file's link was found on, if any."""
+    return record.model_copy(
+        update={
+            "landing_page": source.landing_page,
+            "page_etag": source.page_etag,
+            "page_last_modified": source.page_last_modified,
+        }
+    )
+
+
 def _classify(
-    exc: httpx.RequestError, entry: ManifestEntry, settings: Settings, other_urls: list[str]
+    exc: httpx.RequestError,
+    entry: ManifestEntry,
+    url: str,
+    settings: Settings,
+    other_urls: list[str],
 ) -> _Transient:
     """Return the transport failure as retryable, or raise NetworkUnreachable / FetchError."""
-    assert entry.url is not None
-    host = urlsplit(entry.url).hostname or entry.url
+    host = urlsplit(url).hostname or url
     cause = _os_error(exc)
     no_route = isinstance(cause, socket.gaierror) or getattr(cause, "errno", None) in {
         errno.ENETUNREACH,
@@ -294,24 +495,23 @@ def _classify(
             else f"could not connect to {host} ({cause})"
         )
         # A loopback server being down says nothing about the internet.
-        if not _is_loopback(entry.url) and not _any_reachable(other_urls, settings):
+        if not _is_loopback(url) and not _any_reachable(other_urls, settings):
             raise NetworkUnreachable(
-                f"network unreachable ({what}; no other document host answers either): "
-                f"{MIRROR_HINT}"
+                f"network unreachable ({what}; no other document host answers either)"
             )
         raise FetchError(entry.id, f"{what}: check `url` in the manifest, or {MIRROR_HINT}")
     if (
         isinstance(exc, httpx.ConnectTimeout)
-        and not _is_loopback(entry.url)
+        and not _is_loopback(url)
         and not _any_reachable(other_urls, settings)
     ):
         raise NetworkUnreachable(
             f"network unreachable (connecting to {host} timed out after "
-            f"{settings.timeout_s:g} s and no other document host answers): {MIRROR_HINT}"
+            f"{settings.timeout_s:g} s and no other document host answers)"
         )
     if isinstance(exc, (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)):
-        return _Transient(f"{type(exc).__name__} fetching {entry.url}: {exc or 'no detail'}")
-    raise FetchError(entry.id, f"{type(exc).__name__} fetching {entry.url}: {exc}")
+        return _Transient(f"{type(exc).__name__} fetching {url}: {exc or 'no detail'}")
+    raise FetchError(entry.id, f"{type(exc).__name__} fetching {url}: {exc}")
 
 
 def _any_reachable(urls: Iterable[str], settings: Settings) -> bool:
@@ -391,8 +591,10 @@ def _from_mirror(entry: ManifestEntry, mirror: Path, settings: Settings) -> Fetc
     try:
         # Check the file before copying it.
         if not source.is_file():
-            raise FetchError(
-                entry.id, f"not in the mirror: expected {source}; {_where_to_get(entry)}"
+            return _problem(
+                entry,
+                "not in the mirror folder",
+                hint=f"expected {source}; {_where_to_get(entry)}",
             )
         size = source.stat().st_size
         if size > settings.max_bytes:
@@ -568,12 +770,19 @@ def _check_pin(entry: ManifestEntry, sha256: str) -> None:
 
 
 def _problem(
-    entry: ManifestEntry, message: str, *, status: Literal["failed", "skipped"] = "failed"
+    entry: ManifestEntry,
+    reason: str,
+    *,
+    hint: str | None = None,
+    status: Literal["failed", "skipped"] = "failed",
+    offline: bool = False,
 ) -> FetchOutcome:
-    """Return a failed (or skipped) outcome whose message starts with the document id."""
-    if not message.startswith(f"{entry.id}:"):
-        message = f"{entry.id}: {message}"
-    return FetchOutcome(doc_id=entry.id, status=status, message=message)
+    """Return a failed (or skipped) outcome; its message starts with the id and ends with `hint`."""
+    reason = reason.removeprefix(f"{entry.id}: ")
+    message = f"{entry.id}: {reason}" + (f": {hint}" if hint else "")
+    return FetchOutcome(
+        doc_id=entry.id, status=status, message=message, reason=reason, offline=offline
+    )
 
 
 def _by_hand(entry: ManifestEntry) -> str:

@@ -76,6 +76,21 @@ class Settings(BaseSettings):
         return self.data_dir / "passages"
 
     @property
+    def local_manifest(self) -> Path:
+        """Documents added in the app, merged with the official manifest (which is never edited)."""
+        return self.data_dir / "local_manifest.yaml"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """The files of documents added in the app, named `<id>.pdf` / `<id>.html`."""
+        return self.data_dir / "uploads"
+
+    @property
+    def missing_file(self) -> Path:
+        """The documents the last build could not index, where to get them, and file names."""
+        return self.data_dir / "missing.txt"
+
+    @property
     def index_root(self) -> Path:
         """Versioned index builds and the pointer to the current one."""
         return self.data_dir / "index"

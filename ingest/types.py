@@ -29,15 +29,33 @@ class ManifestEntry(BaseModel):
     published: dt.date
     format: DocumentFormat
     url: str | None = Field(default=None, description="Official download (PDF or HTML page).")
-    landing_page: str | None = Field(default=None, description="The page that links the file.")
+    landing_page: str | None = Field(
+        default=None,
+        description="The page that links the file. Without `url`, fetch reads this page and "
+        "downloads the linked file that matches the title (an HTML entry's page is the file).",
+    )
+    link_text: str | None = Field(
+        default=None, description="Hint for hub pages: words the right link's text contains."
+    )
+    link_pattern: str | None = Field(
+        default=None, description="Hint for hub pages: a regular expression the file URL matches."
+    )
     download: Literal["direct", "manual"] = Field(
         default="direct",
-        description="'manual' when no direct file URL could be confirmed: fetch then tells the "
-        "user to download it from the landing page and use --mirror.",
+        description="'manual' when the file cannot be fetched automatically: fetch then tells "
+        "the user to download it from the landing page and use --mirror.",
     )
     sha256: str | None = Field(default=None, description="Pin: fetch rejects other bytes.")
     superseded_by: str | None = Field(default=None, description="Manifest id or free text.")
     topics: list[str] = Field(default_factory=list)
+    uploaded_at: dt.datetime | None = Field(
+        default=None,
+        description="Set for documents added in the app: fetch takes the file from the uploads "
+        "folder in the data dir.",
+    )
+    examples: list[str] = Field(
+        default_factory=list, description="Questions this document answers, shown in the app."
+    )
     note: str | None = None
 
     @field_validator("id")
@@ -63,6 +81,16 @@ class ManifestEntry(BaseModel):
             raise ValueError("must start with http:// or https://")
         return value
 
+    @field_validator("link_pattern")
+    @classmethod
+    def _regex(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
     @property
     def filename(self) -> str:
         """The cached file's name: `<id>.pdf` or `<id>.html`."""
@@ -70,7 +98,13 @@ class ManifestEntry(BaseModel):
 
     @property
     def has_download_url(self) -> bool:
-        return self.url is not None and self.download == "direct"
+        """Whether fetch can get the file from the network (directly or via its page)."""
+        return self.download == "direct" and (self.url or self.landing_page) is not None
+
+    @property
+    def source_url(self) -> str | None:
+        """The URL fetch requests first: the file itself, else the page that links it."""
+        return self.url or self.landing_page
 
 
 class Manifest(BaseModel):
@@ -111,6 +145,11 @@ class FetchRecord(BaseModel):
     last_modified: str | None = None
     content_type: str | None = None
     path: str = Field(description="File name inside the cache directory.")
+    landing_page: str | None = Field(
+        default=None, description="The page the file's link was found on (after redirects)."
+    )
+    page_etag: str | None = None
+    page_last_modified: str | None = None
 
 
 class Heading(BaseModel):

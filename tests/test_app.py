@@ -162,12 +162,18 @@ def test_sign_in_protects_the_app_and_the_documents(built_settings, assistant):
 
 
 def test_app_without_an_index_starts_and_says_how_to_build_one(tmp_path: Path):
-    server = serve(Settings(data_dir=tmp_path / "data"), port=free_port(), block=False)
+    manifest = Path(__file__).parents[1] / "corpus_manifest.yaml"
+    settings = Settings(data_dir=tmp_path / "data", manifest=manifest)
+    server = serve(settings, port=free_port(), block=False)
     assert server is not None
     try:
         page = httpx.get(server.url + "config").text
-        assert "No index yet: run" in page and "iga build" in page
+        assert "No guidance indexed yet" in page and "iga build --mirror FOLDER" in page
         assert str(tmp_path / "data") in page
+        # What is missing, where to download it, and the file name to save it as.
+        assert "Missing (11 of 11)" in page and "nhs-long-term-plan-2019.pdf" in page
+        assert "https://www.england.nhs.uk/transforming-imaging-services-in-england/" in page
+        assert "Add documents" in page
         with pytest.raises(AppError, match="iga build"):
             Client(server.url, verbose=False).predict(QUESTION, api_name="/answer")
         refused = httpx.post(server.url + "api/answer", json={"question": QUESTION})

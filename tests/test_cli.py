@@ -13,8 +13,10 @@ from typer.testing import CliRunner
 from assistant.cli import app
 from index.store import current_version_dir, read_meta
 from ingest.tokens import TokenCounter, resolve_model
+from tests.corpus_factory import DOCUMENTS
 
 runner = CliRunner()
+TOTAL = len(DOCUMENTS) + 1  # the generated PDFs and one HTML page
 
 
 def _iga(*args: str, data_dir: Path) -> tuple[int, str]:
@@ -28,15 +30,15 @@ def test_fetch_and_ingest_print_summaries(generated_corpus: Path, tmp_path: Path
         "fetch", "--manifest", manifest, "--mirror", str(generated_corpus), data_dir=tmp_path
     )
     assert code == 0, output
-    assert output.count("copied") >= 4 and "fetch summary" in output
+    assert len(re.findall(r"^\s+copied ", output, re.MULTILINE)) == TOTAL, output
 
     code, output = _iga("ingest", "--manifest", manifest, data_dir=tmp_path)
     assert code == 0, output
-    assert re.search(r"Summary: 5 documents, \d+ pages .* \d+ passages, 0 failed", output)
+    assert re.search(rf"Summary: {TOTAL} documents, \d+ pages .* \d+ passages, 0 failed", output)
 
     # A second run finds nothing to do.
     code, output = _iga("ingest", "--manifest", manifest, data_dir=tmp_path)
-    assert code == 0 and output.count("unchanged") >= 4
+    assert code == 0 and output.count("unchanged") >= TOTAL
 
 
 def test_fetch_fails_with_a_table_when_a_document_is_bad(generated_corpus: Path, tmp_path: Path):
@@ -55,8 +57,8 @@ def test_fetch_fails_with_a_table_when_a_document_is_bad(generated_corpus: Path,
     )
     assert code == 1
     assert "pacs-guide-2019" in output and "HTML" in output
-    assert "1 of 5 documents were not fetched" in output
-    assert len(re.findall(r"^\s+copied ", output, re.MULTILINE)) == 4  # the others still arrive
+    assert f"1 of {TOTAL} documents were not fetched" in output
+    assert len(re.findall(r"^\s+copied ", output, re.MULTILINE)) == TOTAL - 1  # others arrive
 
 
 def test_bad_manifest_entry_is_named_without_a_traceback(tmp_path: Path):
@@ -76,11 +78,15 @@ def test_build_then_status(generated_corpus: Path, tmp_path: Path):
     args = ("--manifest", manifest, "--mirror", str(generated_corpus))
     code, output = _iga("build", *args, data_dir=tmp_path)
     assert code == 0, output
-    assert "(published)" in output and "added" in output
+    assert re.search(rf"Index version \S+ published: {TOTAL} of {TOTAL} documents", output)
+    assert len(re.findall(r"^\s+added ", output, re.MULTILINE)) == TOTAL, output
 
     code, output = _iga("build", *args, data_dir=tmp_path)
     assert code == 0, output
-    assert "nothing changed; still serving" in output and "0 embedded this run" in output
+    assert re.search(
+        rf"unchanged: {TOTAL} of {TOTAL} documents, \d+ passages \(0\s+embedded", output
+    )
+    assert len(re.findall(r"^\s+unchanged ", output, re.MULTILINE)) == TOTAL, output
 
     code, output = _iga("status", "--manifest", manifest, data_dir=tmp_path)
     assert code == 0, output

@@ -61,7 +61,7 @@ def entry(doc_id: str, url: str | None = None, *, format: str = "pdf", **fields)
         published=dt.date(2021, 4, 1),
         format=format,
         url=url,
-        landing_page=LANDING,
+        landing_page=fields.pop("landing_page", LANDING),
         **fields,
     )
 
@@ -383,8 +383,8 @@ def test_connection_refused_on_loopback_fails_fast_and_others_proceed(server, se
 @pytest.mark.parametrize(
     "fields",
     [
-        pytest.param({}, id="no-url"),
-        pytest.param({"url": LANDING, "download": "manual"}, id="download-manual"),
+        pytest.param({"download": "manual"}, id="manual-without-url"),
+        pytest.param({"url": LANDING, "download": "manual"}, id="manual-with-url"),
     ],
 )
 def test_entry_without_direct_url_says_where_to_get_it(server, settings, fields):
@@ -437,7 +437,7 @@ def test_mirror_rerun_is_unchanged_and_rewrites_nothing(settings, mirror):
 @pytest.mark.parametrize(
     ("content", "fields", "max_bytes", "expected"),
     [
-        pytest.param(None, {}, None, "not in the mirror: expected", id="missing-file"),
+        pytest.param(None, {}, None, "not in the mirror folder: expected", id="missing-file"),
         pytest.param(ERROR_PAGE, {}, None, "got an HTML page, not a PDF", id="html-as-pdf"),
         pytest.param(b"", {}, None, "empty file", id="empty-file"),
         pytest.param(b"%PDF-1.7" + b"x" * 2_000, {}, 1_000, "too large", id="over-cap"),
