@@ -32,7 +32,12 @@ from assistant.types import (
     Outcome,
 )
 from index.retrieve import SearchIndex, bm25_tokenize
-from index.sentences import SentenceVectors, SharedEmbedder, sentence_spans
+from index.sentences import (
+    SentenceVectors,
+    SharedEmbedder,
+    sentence_spans,
+    sentence_store_path,
+)
 from index.store import served_version
 from index.types import Hit, IndexedDocument, Mode, SearchFilters
 from ingest.errors import IgaError
@@ -88,12 +93,8 @@ class Assistant:
         self.settings = settings
         self.labels = _page_labels(settings, index.meta.documents)
         self.local_files = _local_files(settings, index.meta.documents)
-        info = index.embedder.info
         self.sentences = SentenceVectors(
-            index.embedder,
-            settings.data_dir
-            / "embeddings"
-            / f"sentences-{info.name}-{(info.sha256 or 'hub')[:12]}-{info.dtype}.sqlite",
+            index.embedder, sentence_store_path(settings.data_dir, index.embedder.info)
         )
 
     @classmethod

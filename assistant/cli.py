@@ -241,26 +241,36 @@ def build(
     for doc_id, message in report.failed.items():
         table.add_row("[red]failed[/]", doc_id, message)
     console.print(table)
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     state = "published" if report.published else "nothing changed; still serving"
     console.print(
         f"Index version {report.version} ({state}): {report.passages} passages, "
-        f"{report.embedded} embedded this run, {report.seconds} s"
+        f"{report.embedded} embedded this run, {report.seconds} s",
+        highlight=False,
     )
     if report.published:
-        _prepare_answers(settings)
+        console.print(
+            f"Answer sentences: {report.sentences}, {report.sentences_embedded} embedded this run",
+            highlight=False,
+        )
+    console.print(stage_line(report.stages), highlight=False)
     if report.failed:
         raise typer.Exit(1)
 
 
-def _prepare_answers(settings: Settings) -> None:
-    """Embed the new version's quotable sentences now, so the first answers are fast."""
-    from assistant.answer import Assistant
-
-    started = time.perf_counter()
-    preparing = errors.status("Preparing answer sentences...") if errors.is_terminal else None
-    with preparing or contextlib.nullcontext():
-        new = Assistant.load(settings).prepare_sentences()
-    console.print(f"Prepared {new} new answer sentences in {time.perf_counter() - started:.1f} s")
+def stage_line(stages: dict[str, float], width: int = 80) -> str:
+    """Return the build's seconds per stage as "Stages: fetch 0.1 s · ...", wrapped at `width`."""
+    items = [f"{stage} {seconds:.1f} s" for stage, seconds in stages.items()]
+    lines, line = [], "Stages:"
+    for item in items:
+        candidate = f"{line} {item}" if line.endswith(":") else f"{line} · {item}"
+        if len(candidate) > width and not line.endswith(":"):
+            lines.append(line)
+            candidate = f"        {item}"
+        line = candidate
+    lines.append(line)
+    return "\n".join(lines)
 
 
 @app.command()
@@ -423,3 +433,7 @@ def serve(
 from assistant.evaluate import eval_command  # noqa: E402
 
 app.command("eval")(eval_command)
+
+
+if __name__ == "__main__":  # pragma: no cover - `python -m assistant.cli`, as the tests run it
+    main()

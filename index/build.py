@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
+import shutil
+import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from index.embed import Embedder, EmbeddingCache, content_key, weights_sha256
+from index.embed import (
+    Embedder,
+    EmbeddingCache,
+    content_key,
+    resolve_dtype,
+    vector_store_path,
+    weights_sha256,
+)
 from index.retrieve import bm25_tokenize
+from index.sentences import embed_sentences, sentence_store_path
 from index.store import (
     BM25_DIR,
     DENSE,
@@ -23,6 +36,7 @@ from index.store import (
     current_version_dir,
     publish,
     read_meta,
+    remove_staging,
     staging_dir,
     write_meta,
 )
@@ -36,6 +50,7 @@ from ingest.pipeline import (
     ingest_documents,
     load_ingest_record,
     load_passages,
+    needs_ingest,
 )
 from ingest.settings import Settings
 from ingest.tokens import resolve_model
@@ -52,12 +67,50 @@ class BuildReport(BaseModel):
     removed: list[str] = Field(default_factory=list)
     unchanged: list[str] = Field(default_factory=list)
     failed: dict[str, str] = Field(default_factory=dict)
+    warnings: list[str] = Field(
+        default_factory=list, description="Indexed documents with pages that cannot be searched."
+    )
     passages: int = 0
     embedded: int = Field(default=0, description="Passages sent to the model (cache misses).")
+    sentences: int = Field(default=0, description="Distinct sentences with a stored vector.")
+    sentences_embedded: int = Field(default=0, description="Sentences sent to the model.")
+    stages: dict[str, float] = Field(
+        default_factory=dict, description="Wall seconds per stage, in STAGES order."
+    )
     seconds: float = 0.0
 
 
 Progress = Callable[[str], None]
+STAGES = (
+    "fetch",
+    "extract",
+    "clean and chunk",
+    "embed passages",
+    "embed sentences",
+    "keyword index",
+    "write",
+)
+
+
+class _Stopwatch:
+    """Adds up wall seconds per stage."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(stage, time.perf_counter() - started)
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+
+    def report(self) -> dict[str, float]:
+        return {stage: round(self.seconds.get(stage, 0.0), 2) for stage in STAGES}
 
 
 def build_index(
@@ -74,14 +127,33 @@ def build_index(
     """Return the report of bringing the index up to date with the manifest's documents."""
     started = time.perf_counter()
     root = settings.index_root
-    with build_lock(root):
+    watch = _Stopwatch()
+    with build_lock(root), ThreadPoolExecutor(max_workers=1) as loader:
+        # Staging folders of killed builds are garbage: nothing else writes there.
+        remove_staging(root)
+
         # Fetch and ingest; each step skips documents whose bytes did not change.
         failed: dict[str, str] = {}
         if fetch:
-            for outcome in fetch_documents(manifest, settings, mirror=mirror, on_progress=on_fetch):
+            with watch("fetch"):
+                outcomes = fetch_documents(manifest, settings, mirror=mirror, on_progress=on_fetch)
+            for outcome in outcomes:
                 if outcome.status in ("failed", "skipped"):
                     failed[outcome.doc_id] = outcome.message
-        for outcome in ingest_documents(manifest, settings, force=force, on_progress=on_ingest):
+
+        # Loading the model is seconds of one core, and extraction leaves a core idle once the
+        # small documents are done: load it meanwhile, when there is anything to embed.
+        spec = resolve_model(settings.model)
+        key = chunking_key(settings)
+        model: Future[Embedder] | None = None
+        if force or any(needs_ingest(settings, entry, key) for entry in manifest.documents):
+            model = loader.submit(
+                Embedder, spec, dtype=settings.embed_dtype, batch_size=settings.embed_batch_size
+            )
+        ingest_started = time.perf_counter()
+        ingested = ingest_documents(manifest, settings, force=force, on_progress=on_ingest)
+        _split_ingest_time(watch, ingested, time.perf_counter() - ingest_started)
+        for outcome in ingested:
             if outcome.status == "failed":
                 failed.setdefault(outcome.doc_id, outcome.message)
 
@@ -90,12 +162,11 @@ def build_index(
         documents = _indexable(manifest, settings)
         previous = _previous_meta(root)
         report = _diff(previous, documents, failed)
-        key = chunking_key(settings)
-        spec = resolve_model(settings.model)
+        report.warnings = _unsearchable(documents)
         same_model = (
             previous is not None
             and previous.model.name == spec.name
-            and previous.model.dtype == settings.embed_dtype
+            and previous.model.dtype == resolve_dtype(settings.embed_dtype)
             and previous.model.sha256 == weights_sha256(spec)
             and previous.chunking == key
         )
@@ -109,43 +180,145 @@ def build_index(
             report.version = previous.version
             report.passages = previous.passages
             report.seconds = round(time.perf_counter() - started, 2)
+            report.stages = watch.report()
             if previous.failures != failed:
                 _refresh_failures(root, previous, failed)
             return report
 
-        # Embed what the cache lacks, then write and publish a new version.
+        # Embed what the caches lack: passages for search, their sentences for answers.
         passages = [p for doc_id in sorted(documents) for p in load_passages(settings, doc_id)]
         if not passages:
             problems = "; ".join(failed.values()) or "the manifest lists no documents"
             raise IgaError(f"nothing to index: {problems}")
+        with watch("embed passages"):
+            if model is None:
+                model = loader.submit(
+                    Embedder, spec, dtype=settings.embed_dtype, batch_size=settings.embed_batch_size
+                )
+            embedder = model.result()
+            with _writing("passage vectors", settings.data_dir):
+                vectors, report.embedded = cached_vectors(
+                    passages, embedder, settings, progress=progress
+                )
+        with watch("embed sentences"), _writing("sentence vectors", settings.data_dir):
+            report.sentences, report.sentences_embedded = embed_sentences(
+                passages,
+                embedder,
+                sentence_store_path(settings.data_dir, embedder.info),
+                progress=progress,
+            )
+
+        # Write the new version beside the served one and switch to it.
         version = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
         staging = staging_dir(root, version)
-        embedder = Embedder(spec, dtype=settings.embed_dtype, batch_size=settings.embed_batch_size)
-        vectors, report.embedded = cached_vectors(passages, embedder, settings, progress=progress)
-        dense_kind = _write_dense(staging / DENSE, vectors, settings)
-        _write_bm25(staging / BM25_DIR, passages)
-        _write_passages(staging, passages, sorted(documents))
-        meta = IndexMeta(
-            format=INDEX_FORMAT,
-            version=version,
-            created_at=dt.datetime.now(dt.UTC),
-            model=embedder.info,
-            documents=documents,
-            failures=failed,
-            passages=len(passages),
-            dense_kind=dense_kind,
-            chunking=key,
-            build_seconds=round(time.perf_counter() - started, 2),
-            calibration=previous.calibration if previous and same_model else None,
-        )
-        (staging / META).write_text(meta.model_dump_json(indent=2), encoding="utf-8")
-        publish(root, staging, version, keep=settings.keep_versions)
+        try:
+            with watch("keyword index"), _writing("the keyword index", staging):
+                _write_bm25(staging / BM25_DIR, passages)
+            with watch("write"):
+                with _writing("the dense index", staging):
+                    dense_kind = _write_dense(staging / DENSE, vectors, settings)
+                with _writing("the passages", staging):
+                    _write_passages(staging, passages, sorted(documents))
+                report.stages = watch.report()
+                meta = IndexMeta(
+                    format=INDEX_FORMAT,
+                    version=version,
+                    created_at=dt.datetime.now(dt.UTC),
+                    model=embedder.info,
+                    documents=documents,
+                    failures=failed,
+                    passages=len(passages),
+                    dense_kind=dense_kind,
+                    chunking=key,
+                    build_seconds=round(time.perf_counter() - started, 2),
+                    build_stages=report.stages,
+                    calibration=previous.calibration if previous and same_model else None,
+                )
+                with _writing("the index metadata", staging):
+                    (staging / META).write_text(meta.model_dump_json(indent=2), encoding="utf-8")
+                with _writing("the new version", root):
+                    publish(root, staging, version, keep=settings.keep_versions)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        report.stages = watch.report()
 
         report.version = version
         report.published = True
         report.passages = len(passages)
         report.seconds = round(time.perf_counter() - started, 2)
         return report
+
+
+def _split_ingest_time(watch: _Stopwatch, outcomes: list[IngestOutcome], wall: float) -> None:
+    """Charge ingest's wall time to extract and to clean-and-chunk, in proportion to the time
+    each took per document (documents run two at a time, so their own times overlap)."""
+    extract = sum(o.extract_seconds for o in outcomes)
+    chunk = sum(o.chunk_seconds for o in outcomes)
+    share = extract / (extract + chunk) if extract + chunk > 0 else 1.0
+    watch.add("extract", wall * share)
+    watch.add("clean and chunk", wall * (1 - share))
+
+
+def _unsearchable(documents: dict[str, IndexedDocument]) -> list[str]:
+    """Return one warning per indexed document with pages that have no text layer."""
+    warnings = []
+    for doc_id, document in sorted(documents.items()):
+        empty = len(document.empty_pages)
+        if empty == document.pages and empty:
+            warnings.append(
+                f"{doc_id}: {empty} of {empty} pages have no text layer: not searchable; "
+                "OCR is not done"
+            )
+        elif empty:
+            warnings.append(
+                f"{doc_id}: {empty} of {document.pages} pages have no text layer and cannot be "
+                "found by search; OCR is not done"
+            )
+    return warnings
+
+
+class DiskFull(IgaError):
+    """A write failed for lack of space; the served index was left as it was."""
+
+
+@contextlib.contextmanager
+def _writing(what: str, folder: Path) -> Iterator[None]:
+    """Turn a failed write into one line naming the folder, what was written and the free space."""
+    try:
+        yield
+    except (OSError, sqlite3.Error) as exc:
+        free = _free_bytes(folder)
+        full = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "full" in str(exc)
+        # Some writers (numpy's tofile inside bm25s) report a short write without an errno.
+        if full or (free is not None and free < 1 << 20):
+            raise DiskFull(
+                f"disk full in {folder} while writing {what} "
+                f"({_size(free)} free): free some space and rerun `iga build`; "
+                "the served index is unchanged"
+            ) from None
+        raise IgaError(
+            f"could not write {what} in {folder} ({exc}): the served index is unchanged"
+        ) from None
+
+
+def _free_bytes(folder: Path) -> int | None:
+    for candidate in (folder, *folder.parents):
+        try:
+            return shutil.disk_usage(candidate).free
+        except OSError:
+            continue
+    return None
+
+
+def _size(count: int | None) -> str:
+    if count is None:
+        return "unknown"
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if count < 1000 or unit == "GB":
+            return f"{count:,.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1000
+    return f"{count:.1f} GB"
 
 
 def _indexable(manifest: Manifest, settings: Settings) -> dict[str, IndexedDocument]:
@@ -201,11 +374,8 @@ def cached_vectors(
     """Return one vector per passage and how many had to be embedded (the rest were cached)."""
     texts = [embedding_text(p) for p in passages]
     keys = [content_key(t) for t in texts]
-    cache_name = (
-        f"{embedder.info.name}-{(embedder.info.sha256 or 'hub')[:12]}-{embedder.info.dtype}"
-    )
     cache = EmbeddingCache(
-        settings.data_dir / "embeddings" / f"{cache_name}.sqlite", embedder.info.dimension
+        vector_store_path(settings.data_dir, embedder.info), embedder.info.dimension
     )
     try:
         found = cache.get_many(keys)

@@ -127,8 +127,15 @@ def _prune(root: Path, *, keep: int, serving: str) -> None:
     for folder in folders[keep:]:
         if folder.name != serving:
             shutil.rmtree(folder, ignore_errors=True)
-    for folder in builds_dir(root).glob(".tmp-*"):
+    remove_staging(root)
+
+
+def remove_staging(root: Path) -> int:
+    """Remove the staging folders of interrupted builds (call with the lock held); return how many."""
+    folders = list(builds_dir(root).glob(".tmp-*"))
+    for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)
+    return len(folders)
 
 
 @contextlib.contextmanager
@@ -136,11 +143,13 @@ def build_lock(root: Path) -> Iterator[None]:
     """Hold the build lock; raise BuildLocked at once if another live build has it.
 
     flock is released by the kernel when its holder dies, so a lock left by a killed build
-    is never stale: the next build simply takes it.
+    is never stale: the next build simply takes it. A forked child would share the lock (and
+    keep it past its parent's death), so every child forked while it is held closes its copy.
     """
     root.mkdir(parents=True, exist_ok=True)
     path = root / "build.lock"
     handle = path.open("a+")
+    os.register_at_fork(after_in_child=handle.close)
     try:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
