@@ -219,7 +219,7 @@ def build_index(
                     dense_kind = _write_dense(staging / DENSE, vectors, settings)
                 with _writing("the passages", staging):
                     _write_passages(staging, passages, sorted(documents))
-                report.stages = watch.report()
+            with watch("write"):
                 meta = IndexMeta(
                     format=INDEX_FORMAT,
                     version=version,
@@ -231,7 +231,7 @@ def build_index(
                     dense_kind=dense_kind,
                     chunking=key,
                     build_seconds=round(time.perf_counter() - started, 2),
-                    build_stages=report.stages,
+                    build_stages=watch.report(),
                     calibration=previous.calibration if previous and same_model else None,
                 )
                 with _writing("the index metadata", staging):
