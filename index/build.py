@@ -151,7 +151,8 @@ def build_index(
                 Embedder, spec, dtype=settings.embed_dtype, batch_size=settings.embed_batch_size
             )
         ingest_started = time.perf_counter()
-        ingested = ingest_documents(manifest, settings, force=force, on_progress=on_ingest)
+        with _writing("the documents' passages", settings.passages_dir):
+            ingested = ingest_documents(manifest, settings, force=force, on_progress=on_ingest)
         _split_ingest_time(watch, ingested, time.perf_counter() - ingest_started)
         for outcome in ingested:
             if outcome.status == "failed":
