@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -70,10 +71,16 @@ def run_measured(command: list[str]) -> dict[str, float]:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     assert process.stdout is not None
-    output = process.stdout.read().decode("utf-8", errors="replace")
-    _, status, usage = os.wait4(process.pid, 0)
+    try:
+        output = process.stdout.read().decode("utf-8", errors="replace")
+        _, status, usage = os.wait4(process.pid, 0)
+    except BaseException:  # interrupted: the measured process must not outlive the benchmark
+        process.kill()
+        process.wait()
+        raise
+    finally:
+        done.set()
     wall = time.perf_counter() - started
-    done.set()
     sampler.join()
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
@@ -176,6 +183,8 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--corpus", type=Path, default=SHARED_CORPUS)
     args = parser.parse_args()
+    # A SIGTERM ends the run like Ctrl-C, so the measured process is killed with it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     require_corpus(args.corpus)
     corpus = args.corpus.resolve()
 

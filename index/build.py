@@ -9,7 +9,6 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +49,6 @@ from ingest.pipeline import (
     ingest_documents,
     load_ingest_record,
     load_passages,
-    needs_ingest,
 )
 from ingest.settings import Settings
 from ingest.tokens import resolve_model
@@ -128,7 +126,7 @@ def build_index(
     started = time.perf_counter()
     root = settings.index_root
     watch = _Stopwatch()
-    with build_lock(root), ThreadPoolExecutor(max_workers=1) as loader:
+    with build_lock(root):
         # Staging folders of killed builds are garbage: nothing else writes there.
         remove_staging(root)
 
@@ -141,15 +139,11 @@ def build_index(
                 if outcome.status in ("failed", "skipped"):
                     failed[outcome.doc_id] = outcome.message
 
-        # Loading the model is seconds of one core, and extraction leaves a core idle once the
-        # small documents are done: load it meanwhile, when there is anything to embed.
+        # Extraction runs two documents at a time in child processes. Loading the model in a
+        # thread meanwhile was tried: on a busy 2-core machine it gained nothing measurable and
+        # put the parsers' memory on top of the model's (peak 1.3 GB).
         spec = resolve_model(settings.model)
         key = chunking_key(settings)
-        model: Future[Embedder] | None = None
-        if force or any(needs_ingest(settings, entry, key) for entry in manifest.documents):
-            model = loader.submit(
-                Embedder, spec, dtype=settings.embed_dtype, batch_size=settings.embed_batch_size
-            )
         ingest_started = time.perf_counter()
         with _writing("the documents' passages", settings.passages_dir):
             ingested = ingest_documents(manifest, settings, force=force, on_progress=on_ingest)
@@ -183,7 +177,8 @@ def build_index(
             report.seconds = round(time.perf_counter() - started, 2)
             report.stages = watch.report()
             if previous.failures != failed:
-                _refresh_failures(root, previous, failed)
+                with _writing("the index metadata", root):
+                    _refresh_failures(root, previous, failed)
             return report
 
         # Embed what the caches lack: passages for search, their sentences for answers.
@@ -192,11 +187,9 @@ def build_index(
             problems = "; ".join(failed.values()) or "the manifest lists no documents"
             raise IgaError(f"nothing to index: {problems}")
         with watch("embed passages"):
-            if model is None:
-                model = loader.submit(
-                    Embedder, spec, dtype=settings.embed_dtype, batch_size=settings.embed_batch_size
-                )
-            embedder = model.result()
+            embedder = Embedder(
+                spec, dtype=settings.embed_dtype, batch_size=settings.embed_batch_size
+            )
             with _writing("passage vectors", settings.data_dir):
                 vectors, report.embedded = cached_vectors(
                     passages, embedder, settings, progress=progress
@@ -288,16 +281,23 @@ def _writing(what: str, folder: Path) -> Iterator[None]:
     """Turn a failed write into one line naming the folder, what was written and the free space."""
     try:
         yield
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, sqlite3.Error, RuntimeError) as exc:
         free = _free_bytes(folder)
-        full = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT) or "full" in str(exc)
-        # Some writers (numpy's tofile inside bm25s) report a short write without an errno.
-        if full or (free is not None and free < 1 << 20):
+        # numpy's tofile (inside bm25s) reports a short write without an errno, faiss raises
+        # RuntimeError and SQLite "database or disk is full": judge by the free space too.
+        full = (
+            getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+            or any(sign in str(exc) for sign in ("No space left", "disk is full"))
+            or (free is not None and free < 1 << 20)
+        )
+        if full:
             raise DiskFull(
                 f"disk full in {folder} while writing {what} "
                 f"({_size(free)} free): free some space and rerun `iga build`; "
                 "the served index is unchanged"
             ) from None
+        if isinstance(exc, RuntimeError):
+            raise
         raise IgaError(
             f"could not write {what} in {folder} ({exc}): the served index is unchanged"
         ) from None
