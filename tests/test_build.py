@@ -125,8 +125,8 @@ def test_build_killed_while_extracting_embedding_or_publishing_leaves_nothing_be
     moments: Iterator[tuple[str, Callable[[subprocess.Popen], Callable[[], bool]]]] = iter(
         [
             ("extraction", _extracting),
-            ("embedding", lambda _: any(embeddings.glob("*.sqlite"))),
-            ("publishing", lambda _: any(builds.glob(".tmp-*"))),
+            ("embedding", lambda _: lambda: any(embeddings.glob("*.sqlite"))),
+            ("publishing", lambda _: lambda: any(builds.glob(".tmp-*"))),
         ]
     )
     for number, (name, moment) in enumerate(moments):
