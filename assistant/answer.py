@@ -1,28 +1,40 @@
-"""Answers a question with sentences quoted from the best passages, each with its citation.
+"""Answers a question with verbatim excerpts from the best passages, each with its citation.
 
 The recipe, no language model involved:
-1. Expand the question's shorthand with the glossary; search the index (hybrid by default).
-2. Demote superseded documents below current ones that say nearly the same thing.
-3. Judge the evidence: if the best passage's dense cosine is under the threshold (calibrated by
-   `iga eval --calibrate`, else DEFAULT_THRESHOLD), say the guidance does not cover the question
-   and list the nearest passages as such.
-4. Otherwise score the top passages' sentences against the question (embedding cosine plus
-   keyword overlap), keep up to MAX_SENTENCES that are close to the best and not near-duplicates,
-   and cite the passage each came from. Every answer sentence is a verbatim slice of its passage.
+1. Expand the question's shorthand with the glossary; read what kind of answer it wants
+   (assistant/intent.py); search the index (hybrid by default) for candidate passages.
+2. Rerank the candidates by their best sentence as well as as a whole, and demote superseded
+   documents below current ones that say nearly the same thing.
+3. Judge the evidence from several signals (best passage and best sentence cosine, the share of
+   the question's rarer words the evidence holds, agreement of the dense and keyword rankings),
+   weighted and thresholded as `iga eval --calibrate` chose on the development set. Too weak:
+   the guidance does not cover the question, and the nearest passages are listed as such.
+4. Otherwise compose the answer (assistant/compose.py): a list's items, or the best sentence
+   (with the one it leans on) plus at most two supporting sentences from other documents, each
+   citing its passage. Every answer sentence is a verbatim slice of its passage.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
 from bisect import bisect_right
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from assistant.compose import (
+    Sentence,
+    compose,
+    normalise,
+    passage_sentences,
+    quotable,
+    score_sentences,
+)
 from assistant.glossary import Expansion, Glossary, load_glossary
+from assistant.intent import AnswerKind, answer_kind
 from assistant.types import (
     Answer,
     AnswerSentence,
@@ -40,6 +52,7 @@ from index.sentences import (
 )
 from index.store import served_version
 from index.types import Hit, IndexedDocument, Mode, SearchFilters
+from ingest.chunk import embedding_text
 from ingest.errors import IgaError
 from ingest.fetch import cached_path, load_record
 from ingest.pipeline import load_ingest_record, load_pages
@@ -47,41 +60,29 @@ from ingest.settings import Settings
 from ingest.tokens import resolve_model
 from ingest.types import DocumentFormat, Passage
 
-# Below this best-passage dense cosine the guidance is taken not to cover the question. Chosen on
-# the development corpus (assistant/question_sets/dev.yaml): at 0.45, 91 of 94 answerable
-# questions are answered and 8 of 12 out-of-scope ones declined (those are near misses: imaging
-# questions put to NHS digital-workforce reports). Lower answers more and declines less; e.g. 0.40
-# answers all 94 but declines only 5 of 12. `iga eval --calibrate` replaces it per index.
-DEFAULT_THRESHOLD = 0.45
-
-MAX_SENTENCES = 3
-SENTENCE_POOL = 5  # passages whose sentences may answer
-MAX_EMBED = 10  # sentences embedded per question when not prepared: 2-6 ms each on 2 CPU cores
-KEYWORD_WEIGHT = 0.1  # weight of the share of the question's keywords a sentence contains
-SENTENCE_MARGIN = 0.10  # further sentences must score within this of the best one
-UNFINISHED_PENALTY = 0.05  # for titles, table rows and list lead-ins ("... will need to:")
-DUPLICATE_COSINE = 0.92  # sentences this similar say the same thing (summary vs full report)
-NEAR_EQUAL = 0.05  # a superseded passage ranks below current ones within this dense cosine
-SUPERSEDED_PENALTY = 0.05  # the same, for sentences
-RERANK_EXTRA = 5  # hits fetched beyond k so demotion can bring current documents up
+# Before calibration (`iga eval --calibrate`), the evidence is judged by these weights and
+# threshold: what calibration chose on the development set (assistant/question_sets/dev.yaml,
+# 94 answerable and 24 out-of-scope questions: 95.7% answered, 95.8% declined there), kept here
+# so that an uncalibrated index still declines what it cannot answer.
+DEFAULT_WEIGHTS = {"sentence": 0.5, "agreement": 0.1}
+DEFAULT_THRESHOLD = 0.81
+CANDIDATES = 20  # passages searched for and reranked
+SENTENCE_POOL = 5  # reranked passages whose sentences may answer
+PASSAGE_WEIGHT = 0.1  # a sentence's bonus for its passage's rank (the best passage's gets it all)
+EVIDENCE_DEPTH = 3  # reranked passages whose words count as the evidence's
+MAX_EMBED = 24  # sentences embedded per question when not prepared: 2-6 ms each on 2 CPU cores
+RERANK_DENSE = 0.2  # weight of a passage's dense cosine in its rerank score
+RERANK_SENTENCE = 0.2  # weight of a passage's best sentence in its rerank score
+RERANK_FUSED = 1.0  # weight of the fused (RRF) score, scaled to the best candidate's
+NO_SENTENCE = 0.15  # a passage with no quotable sentence ranks as if its best were this far down
+NEAR_EQUAL = 0.05  # a superseded passage ranks below current ones within this score
+BOILERPLATE_PAGES = 3  # a sentence printed on this many pages is boilerplate, never an answer
+BOILERPLATE_SCAN = 200_000  # above this many passages, boilerplate is not looked for at load
 NEAREST = 3  # passages listed when the guidance does not cover the question
-MIN_WORDS = 6  # shorter "sentences" are mostly headings, bullets of nouns and table cells
-CAPTION = re.compile(r"^(Figure|Table|Chart|Box|Source)\s*[\dA-Z.]*\s*[:.–-]", re.IGNORECASE)
-FINISHED = re.compile(r"[.!?][\"')\]”’]?$")
-NOT_GUIDANCE = re.compile(r"\b(references|bibliography|endnotes|glossary|acknowledgements)\b", re.I)
-
-
-@dataclass(frozen=True)
-class _Sentence:
-    """A candidate sentence: where it lies in which retrieved passage."""
-
-    hit: Hit
-    start: int
-    end: int
-
-    @property
-    def text(self) -> str:
-        return self.hit.passage.text[self.start : self.end]
+TITLE_WEIGHT = 0.2  # rerank boost of a document the question names (by its title's words)
+PUBLICATION_BONUS = 0.1  # a cover or imprint line with a date, for "when was it published?"
+PUBLICATION = re.compile(r"\b(?:publish\w*|publication|released?|issued|came out|dated)\b", re.I)
+YEARS = (1900, 2100)
 
 
 class Assistant:
@@ -96,33 +97,52 @@ class Assistant:
         self.sentences = SentenceVectors(
             index.embedder, sentence_store_path(settings.data_dir, index.embedder.info)
         )
+        self.boilerplate = _boilerplate(index)
+        self._sentences_of: dict[str, list[Sentence]] = {}
+        self._token_sets: dict[str, frozenset[str]] = {}
+        self._title_tokens = {
+            doc_id: set(bm25_tokenize([f"{d.entry.title} {d.entry.publisher}"])[0])
+            for doc_id, d in index.meta.documents.items()
+        }
+        self._first_rows = index.first_rows()
 
     @classmethod
-    def load(cls, settings: Settings, *, glossary: Path | None = None) -> Assistant:
-        """Return an assistant over the served index version, its model loaded and warmed up."""
+    def load(
+        cls, settings: Settings, *, glossary: Path | None = None, one_off: bool = False
+    ) -> Assistant:
+        """Return an assistant over the served index version, its model loaded and warmed up.
+
+        `one_off` (`iga ask`): the light encoder (index/bert.py) and no warm-up, which pays for
+        the first search and first pass through torch at load time: right for a server, time
+        wasted before a single question.
+        """
         _, meta = served_version(settings.index_root)
         embedder = SharedEmbedder(
             resolve_model(settings.model),
             dtype=meta.model.dtype,
             batch_size=settings.embed_batch_size,
+            light=one_off,
         )
         assistant = cls(
             SearchIndex.load(settings, embedder=embedder),
             glossary=load_glossary(glossary),
             settings=settings,
         )
-        # The first search and the first pass through torch are slow: pay here, not on a question.
-        assistant.index.search("warm up", k=1)
-        embedder.encode_passages(["warm up", "the model"])
+        if not one_off:
+            assistant.index.search("warm up", k=1)
+            embedder.encode_passages(["warm up", "the model"])
         return assistant
 
+    def with_index(self, index: SearchIndex) -> Assistant:
+        """Return an assistant like this one over another loaded index (e.g. newly calibrated)."""
+        return Assistant(index, glossary=self.glossary, settings=self.settings)
+
     def prepare_sentences(self, *, stop: threading.Event | None = None) -> int:
-        """Compute the vectors of every quotable sentence in the index; return how many were new."""
+        """Compute the vectors of every sentence in the index; return how many were new."""
         texts = [
             passage.text[start:end]
             for passage in map(self.index.passage, range(self.index.size))
             for start, end in sentence_spans(passage.text)
-            if _quotable(passage.text[start:end], passage.section)
         ]
         return self.sentences.prepare(texts, stop=stop)
 
@@ -134,21 +154,36 @@ class Assistant:
             return calibration.threshold, "calibrated"
         return DEFAULT_THRESHOLD, "default"
 
+    @property
+    def weights(self) -> dict[str, float]:
+        """Return the weights of the evidence signals the decision adds to the dense cosine."""
+        calibration = self.index.meta.calibration
+        return dict(calibration.weights) if calibration is not None else dict(DEFAULT_WEIGHTS)
+
     def check_filters(self, filters: SearchFilters) -> None:
-        """Raise IgaError naming any document id or publisher the index does not have."""
+        """Raise IgaError naming any unknown document id or publisher, or a bad year range."""
         documents = self.index.meta.documents
-        publishers = {d.entry.publisher for d in documents.values()}
+        publishers = {d.entry.publisher.casefold() for d in documents.values()}
         unknown_docs = [d for d in filters.doc_ids or [] if d not in documents]
         if unknown_docs:
             raise IgaError(
                 f"no indexed document with id {', '.join(unknown_docs)}: "
                 f"the ids are {', '.join(sorted(documents))} (see `iga status`)"
             )
-        unknown = [p for p in filters.publishers or [] if p not in publishers]
+        unknown = [p for p in filters.publishers or [] if p.casefold() not in publishers]
         if unknown:
+            names = sorted({d.entry.publisher for d in documents.values()})
             raise IgaError(
                 f"no indexed document from publisher {', '.join(unknown)}: "
-                f"the publishers are {', '.join(sorted(publishers))}"
+                f"the publishers are {', '.join(names)}"
+            )
+        for name, year in (("since", filters.year_from), ("until", filters.year_to)):
+            if year is not None and not YEARS[0] <= year <= YEARS[1]:
+                raise IgaError(f"--{name} {year} is not a year between {YEARS[0]} and {YEARS[1]}")
+        if filters.year_from and filters.year_to and filters.year_from > filters.year_to:
+            raise IgaError(
+                f"--since {filters.year_from} is after --until {filters.year_to}: no year is in "
+                "that range; swap them"
             )
 
     def answer(
@@ -159,123 +194,266 @@ class Assistant:
         mode: Mode | str = Mode.hybrid,
         k: int = 5,
     ) -> Answer:
-        """Return the answer to a question: quoted sentences with citations, or not covered."""
+        """Return the answer to a question: quoted excerpts with citations, or not covered."""
         started = time.perf_counter()
         mode = Mode(mode)
         question = question.strip()
         if not question:
             raise IgaError('the question is empty: ask something, e.g. iga ask "What is a CDC?"')
+        threshold, source = self.threshold
+        weights = self.weights
+        filters = filters if filters and not filters.is_empty() else None
 
-        # Search with the shorthand expanded, then put current guidance above superseded.
+        def result(outcome: Outcome, **fields: object) -> Answer:
+            return Answer(
+                question=question,
+                outcome=outcome,
+                mode=mode,
+                filters=filters,
+                index_version=self.index.meta.version,
+                model=self.index.meta.model.name,
+                seconds=round(time.perf_counter() - started, 4),
+                **fields,  # type: ignore[arg-type]
+            )
+
+        # Filters that exclude every document: say so, rather than "not covered".
+        if not self.index.allows_any(filters):
+            return result(
+                Outcome.no_documents,
+                evidence=Evidence(best_dense=None, threshold=threshold, threshold_source=source),
+            )
+
+        # Search with the shorthand expanded, then rerank by best sentence and demote superseded.
         expansion = self.glossary.expand(question)
+        kind = answer_kind(question)
         hits = self.index.search(
             expansion.dense_query,
-            k=k + RERANK_EXTRA,
+            k=max(k, CANDIDATES),
             mode=mode,
             filters=filters,
             keyword_query=expansion.keyword_query,
         )
+        query = self.index.embedder.encode_query(expansion.dense_query)
+        named = self._named_documents(expansion.question)
+        publication = kind is AnswerKind.date and bool(PUBLICATION.search(question))
+        if publication:
+            hits = self._with_covers(hits, named, filters)
+        scored = self._score(hits, expansion, query, kind, publication=publication)
+        if mode is Mode.hybrid:
+            hits = _rerank(hits, scored, kind, named)
         hits = _demote_superseded(hits)[:k]
         hits = [hit.model_copy(update={"rank": rank}) for rank, hit in enumerate(hits, start=1)]
 
         # Judge the evidence.
-        threshold, source = self.threshold
-        best = max((h.dense_score for h in hits if h.dense_score is not None), default=None)
-        evidence = Evidence(best_dense=best, threshold=threshold, threshold_source=source)
-        chosen = (
-            self._choose_sentences(expansion, hits)
-            if best is not None and best >= threshold
-            else []
+        pool = {hit.passage.id: hit for hit in hits[:SENTENCE_POOL]}
+        candidates = [
+            s.with_(hit=hit, score=s.score + PASSAGE_WEIGHT * (1 - (hit.rank - 1) / len(pool)))
+            for s in scored
+            if (hit := pool.get(s.hit.passage.id)) is not None
+        ]
+        signals = self._signals(expansion, hits, candidates, kind)
+        confidence = signals.get("dense", -1.0) + sum(
+            w * signals.get(name, 0.0) for name, w in weights.items()
+        )
+        evidence = Evidence(
+            best_dense=signals.get("dense"),
+            signals=signals,
+            confidence=round(confidence, 4),
+            weights=weights,
+            threshold=threshold,
+            threshold_source=source,
+        )
+        composition = (
+            compose(
+                candidates,
+                kind,
+                self._vectors(candidates),
+                neighbours=self._neighbour,
+                sentences_of=self._sentences,
+            )
+            if hits and confidence >= threshold
+            else None
         )
 
         # Cite: the chosen sentences' passages, or the nearest passages when not covered.
-        if chosen:
-            outcome = Outcome.answered
-            sentences, citations = self._cite(chosen)
-        else:
-            outcome = Outcome.not_covered
-            sentences = []
-            citations = [self._citation(n, hit, []) for n, hit in enumerate(hits[:NEAREST], 1)]
-        return Answer(
-            question=question,
-            outcome=outcome,
-            sentences=sentences,
-            citations=citations,
+        if composition and composition.sentences:
+            sentences, citations = self._cite(composition.sentences)
+            return result(
+                Outcome.answered,
+                sentences=sentences,
+                citations=citations,
+                hits=hits,
+                expanded_terms=expansion.added,
+                evidence=evidence,
+                kind=kind.value,
+                composition=composition.method,
+            )
+        return result(
+            Outcome.not_covered,
+            citations=[self._citation(n, hit, []) for n, hit in enumerate(hits[:NEAREST], 1)],
             hits=hits,
             expanded_terms=expansion.added,
-            mode=mode,
-            filters=filters if filters and not filters.is_empty() else None,
             evidence=evidence,
-            index_version=self.index.meta.version,
-            model=self.index.meta.model.name,
-            seconds=round(time.perf_counter() - started, 4),
+            kind=kind.value,
         )
 
-    def _choose_sentences(self, expansion: Expansion, hits: list[Hit]) -> list[_Sentence]:
-        """Return up to MAX_SENTENCES sentences that best answer the question, in reading order."""
-        # Gather each distinct sentence of the top passages once, from its best source.
-        pool = [
-            _Sentence(hit, start, end)
-            for hit in hits[:SENTENCE_POOL]
-            for start, end in sentence_spans(hit.passage.text)
-        ]
-        unique: dict[str, _Sentence] = {}
-        for sentence in sorted(pool, key=lambda s: (_superseded(s.hit), s.hit.rank)):
-            if _quotable(sentence.text, sentence.hit.passage.section):
-                unique.setdefault(_normalise(sentence.text), sentence)
-        candidates = list(unique.values())
-        if not candidates:
-            return []
+    def _sentences(self, hit: Hit) -> list[Sentence]:
+        """Return a passage's sentences with their roles (kept per passage: they do not change)."""
+        found = self._sentences_of.get(hit.passage.id)
+        if found is None:
+            found = passage_sentences(hit, boilerplate=self.boilerplate)
+            if len(self._sentences_of) > 20_000:
+                self._sentences_of.clear()
+            self._sentences_of[hit.passage.id] = found
+        return found
 
-        # Keyword overlap: the share of the question's words a sentence has (or their expansions).
-        asked = set(bm25_tokenize([expansion.question])[0]) or {""}
-        wanted = set(bm25_tokenize([expansion.keyword_query])[0])
-        tokens = bm25_tokenize([s.text for s in candidates])
-        overlap = {
-            s.text: min(1.0, len(wanted.intersection(t)) / len(asked))
-            for s, t in zip(candidates, tokens, strict=True)
+    def _neighbour(self, hit: Hit, step: int) -> Hit | None:
+        """Return the passage next to a hit's in its document (step 1: after, -1: before)."""
+        row = hit.row + step
+        if hit.row < 0 or not 0 <= row < self.index.size:
+            return None
+        found = self.index.hit_at(row)
+        return found if found.passage.doc_id == hit.passage.doc_id else None
+
+    def _vectors(self, sentences: list[Sentence]) -> dict[str, np.ndarray]:
+        return self.sentences.known([s.raw for s in sentences])
+
+    def _tokens(self, texts: list[str]) -> list[frozenset[str]]:
+        """Return each text's BM25 tokens, kept once computed (sentences recur across questions)."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._token_sets]
+        if missing:
+            if len(self._token_sets) > 200_000:
+                self._token_sets.clear()
+            for text, found in zip(missing, bm25_tokenize(missing), strict=True):
+                self._token_sets[text] = frozenset(found)
+        return [self._token_sets[t] for t in texts]
+
+    def _idf(self, tokens: list[str]) -> dict[str, float]:
+        """Return the BM25 inverse document frequency of each token in the index's passages."""
+        size = self.index.size
+        return {
+            t: math.log(1 + (size - f + 0.5) / (f + 0.5))
+            for t, f in self.index.document_frequencies(tokens).items()
         }
 
-        # Vectors: those already known, and a few more, picked by keyword overlap, embedded now.
-        vectors = self.sentences.known([s.text for s in candidates])
+    def _named_documents(self, question: str) -> dict[str, float]:
+        """Return, per document the question names, how much of the question names it: the
+        rarity-weighted share of the question's words that are distinctive words of its title."""
+        asked = list(dict.fromkeys(bm25_tokenize([question])[0]))
+        if not asked:
+            return {}
+        titles = self._title_tokens
+        distinctive = {
+            t for t in asked if sum(t in words for words in titles.values()) * 2 <= len(titles)
+        }
+        idf = self._idf(asked)
+        total = sum(idf.values()) or 1.0
+        named = {
+            doc_id: sum(idf[t] for t in distinctive & words) / total
+            for doc_id, words in titles.items()
+        }
+        return {doc_id: share for doc_id, share in named.items() if share > 0}
+
+    def _with_covers(
+        self, hits: list[Hit], named: dict[str, float], filters: SearchFilters | None
+    ) -> list[Hit]:
+        """Return the hits plus the first passage (the cover) of each document the question
+        names, or else of the best hit's document: where a report prints its date."""
+        docs = sorted(named, key=lambda d: -named[d]) or [h.passage.doc_id for h in hits[:1]]
+        have = {h.passage.id for h in hits}
+        extra = []
+        for doc_id in docs[:2]:
+            row = self._first_rows.get(doc_id)
+            if row is None or not self.index.allows_row(row, filters):
+                continue
+            cover = self.index.hit_at(row)
+            if cover.passage.id not in have:
+                extra.append(cover.model_copy(update={"rank": len(hits) + len(extra) + 1}))
+        return [*hits, *extra]
+
+    def _score(
+        self,
+        hits: list[Hit],
+        expansion: Expansion,
+        query: np.ndarray,
+        kind: AnswerKind,
+        *,
+        publication: bool = False,
+    ) -> list[Sentence]:
+        """Return the sentences of the candidate passages, scored against the question."""
+        sentences = [s for hit in hits for s in self._sentences(hit)]
+        if not sentences:
+            return []
+
+        # Keyword overlap: the share of the question's words a sentence has (or their
+        # expansions), each word weighted by its rarity, so "Bardsley" counts more than "NHS".
+        asked = set(bm25_tokenize([expansion.question])[0])
+        wanted = set(bm25_tokenize([expansion.keyword_query])[0]) | asked
+        idf = self._idf(sorted(wanted))
+        total = sum(idf[t] for t in asked) or 1.0
+        tokens = self._tokens([s.raw for s in sentences])
+        overlap = {
+            s.raw: min(1.0, sum(idf[t] for t in wanted.intersection(t_)) / total)
+            for s, t_ in zip(sentences, tokens, strict=True)
+        }
+
+        # Vectors: those prepared at build time, and a few more, picked by overlap, embedded now.
+        vectors = self.sentences.known([s.raw for s in sentences])
         unknown = sorted(
-            (s for s in candidates if s.text not in vectors),
-            key=lambda s: (-overlap[s.text], s.hit.rank),
+            (s for s in sentences if s.raw not in vectors and quotable(s, kind)),
+            key=lambda s: (-overlap[s.raw], s.hit.rank),
         )
-        vectors.update(self.sentences.embed([s.text for s in unknown[:MAX_EMBED]]))
-        candidates = [s for s in candidates if s.text in vectors]
+        if unknown:
+            vectors.update(self.sentences.embed([s.raw for s in unknown[:MAX_EMBED]]))
+        scored = score_sentences(sentences, vectors, query, overlap, kind)
+        if publication:
+            scored = [
+                s.with_(score=s.score + PUBLICATION_BONUS)
+                if s.role == "label" and s.hit.passage.first_page <= 2
+                else s
+                for s in scored
+            ]
+        return scored
 
-        # Score: cosine to the question, plus keyword overlap, less a little for superseded
-        # documents and for sentences that do not end like one.
-        query = self.index.embedder.encode_query(expansion.dense_query)
-        matrix = np.stack([vectors[s.text] for s in candidates])
-        scores = (
-            matrix @ query
-            + KEYWORD_WEIGHT * np.array([overlap[s.text] for s in candidates])
-            - SUPERSEDED_PENALTY * np.array([_superseded(s.hit) for s in candidates])
-            - UNFINISHED_PENALTY * np.array([not FINISHED.search(s.text) for s in candidates])
+    def _signals(
+        self, expansion: Expansion, hits: list[Hit], candidates: list[Sentence], kind: AnswerKind
+    ) -> dict[str, float]:
+        """Return the evidence signals the not-covered decision weighs (see Evidence.signals)."""
+        if not hits:
+            return {}
+        dense = max((h.dense_score for h in hits if h.dense_score is not None), default=-1.0)
+        best = max((s.score for s in candidates if quotable(s, kind)), default=dense - NO_SENTENCE)
+
+        # Coverage: the question's words, weighted by rarity (IDF), found in the evidence.
+        asked = list(dict.fromkeys(bm25_tokenize([expansion.question])[0]))
+        found: set[str] = set().union(
+            *self._tokens(
+                [
+                    f"{hit.document.entry.title}\n{embedding_text(hit.passage)}"
+                    for hit in hits[:EVIDENCE_DEPTH]
+                ]
+            )
         )
+        weights = self._idf(asked)
+        total = sum(weights.values())
+        coverage = sum(w for t, w in weights.items() if t in found) / total if total else 0.0
 
-        # Keep the best, then any close to it that say something new.
-        ranked = np.argsort(-scores, kind="stable")
-        kept: list[int] = []
-        for i in ranked:
-            if len(kept) == MAX_SENTENCES or scores[i] < scores[ranked[0]] - SENTENCE_MARGIN:
-                break
-            if all(float(matrix[i] @ matrix[j]) < DUPLICATE_COSINE for j in kept):
-                kept.append(int(i))
+        # Agreement: how many of the top five passages both retrievers ranked in their top five.
+        top = hits[:5]
+        agreement = sum((h.dense_rank or 99) <= 5 and (h.bm25_rank or 99) <= 5 for h in top) / max(
+            1, len(top)
+        )
+        return {
+            "dense": round(dense, 4),
+            "sentence": round(best, 4),
+            "coverage": round(coverage, 4),
+            "agreement": round(agreement, 4),
+        }
 
-        # Reading order: passages by their best sentence, sentences in passage order.
-        first_seen: dict[str, int] = {}
-        for i in kept:
-            first_seen.setdefault(candidates[i].hit.passage.id, len(first_seen))
-        kept.sort(key=lambda i: (first_seen[candidates[i].hit.passage.id], candidates[i].start))
-        return [candidates[i] for i in kept]
-
-    def _cite(self, chosen: list[_Sentence]) -> tuple[list[AnswerSentence], list[Citation]]:
+    def _cite(self, chosen: list[Sentence]) -> tuple[list[AnswerSentence], list[Citation]]:
         """Return the answer sentences and one citation per passage, numbered in answer order."""
         numbers: dict[str, int] = {}
-        quoted: dict[str, list[_Sentence]] = {}
+        quoted: dict[str, list[Sentence]] = {}
         sentences = []
         for sentence in chosen:
             passage_id = sentence.hit.passage.id
@@ -293,7 +471,9 @@ class Assistant:
         passage, document = hit.passage, hit.document
         entry = document.entry
         if spans:
-            pages = sorted({_page_at(passage, start) for start, _ in spans})
+            pages = sorted(
+                {_page_at(passage, offset) for start, end in spans for offset in (start, end - 1)}
+            )
         else:
             pages = sorted({span.page for span in passage.spans})
         labels = self.labels.get(passage.doc_id, {})
@@ -329,21 +509,45 @@ class Assistant:
         return successor
 
 
-def _quotable(text: str, section: str | None) -> bool:
-    """Return whether a sentence can stand alone in an answer: prose, not a label or a reference."""
-    words = re.findall(r"[A-Za-z][A-Za-z'’-]+", text)
-    return (
-        len(words) >= MIN_WORDS
-        and not text[0].islower()  # the tail of a sentence cut by a page break
-        and text != section
-        and not CAPTION.match(text)
-        and "http" not in text
-        and not NOT_GUIDANCE.search(section or "")
-    )
+def _rerank(
+    hits: list[Hit], scored: list[Sentence], kind: AnswerKind, named: dict[str, float]
+) -> list[Hit]:
+    """Return the candidates ordered by their dense cosine plus their best sentence's score
+    (a passage with no quotable sentence, such as a title page, counts NO_SENTENCE lower),
+    plus a boost for the documents the question names."""
+    best: dict[str, float] = {}
+    for sentence in scored:
+        if quotable(sentence, kind):
+            pid = sentence.hit.passage.id
+            best[pid] = max(best.get(pid, -1.0), sentence.score)
+    top_fused = max((h.score for h in hits), default=1.0) or 1.0
+
+    def key(hit: Hit) -> float:
+        dense = hit.dense_score if hit.dense_score is not None else -1.0
+        sentence = best.get(hit.passage.id, dense - NO_SENTENCE)
+        return (
+            RERANK_DENSE * dense
+            + RERANK_SENTENCE * sentence
+            + RERANK_FUSED * hit.score / top_fused
+            + TITLE_WEIGHT * named.get(hit.passage.doc_id, 0.0)
+        )
+
+    return sorted(hits, key=lambda h: (-key(h), h.rank))
 
 
-def _normalise(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
+def _boilerplate(index: SearchIndex) -> set[str]:
+    """Return the sentences printed on BOILERPLATE_PAGES or more pages: running text such as
+    footers, slogans and disclaimers, which never answer. Skipped for very large indexes."""
+    if index.size > BOILERPLATE_SCAN:
+        return set()
+    pages: dict[str, set[tuple[str, int]]] = {}
+    for row in range(index.size):
+        passage = index.passage(row)
+        for start, end in sentence_spans(passage.text):
+            key = normalise(passage.text[start:end])
+            if key:
+                pages.setdefault(key, set()).add((passage.doc_id, _page_at(passage, start)))
+    return {key for key, where in pages.items() if len(where) >= BOILERPLATE_PAGES}
 
 
 def _superseded(hit: Hit) -> bool:

@@ -12,7 +12,9 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from ingest.errors import IgaError
 from ingest.settings import Settings
@@ -23,6 +25,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: flags without a "<bool>" type, values by their metavar, and nothing boxed
+    # that an 80-column terminal would clip.
+    rich_markup_mode=None,
 )
 console = Console()
 errors = Console(stderr=True)
@@ -31,6 +36,7 @@ DataDir = Annotated[
     Path | None,
     typer.Option(
         "--data-dir",
+        metavar="DIR",
         help="Where caches and the index live (default ./data, or $IGA_DATA_DIR).",
         show_default=False,
     ),
@@ -39,6 +45,7 @@ ManifestPath = Annotated[
     Path | None,
     typer.Option(
         "--manifest",
+        metavar="FILE",
         help="The documents to serve (default corpus_manifest.yaml, or $IGA_MANIFEST).",
         show_default=False,
     ),
@@ -47,6 +54,7 @@ Mirror = Annotated[
     Path | None,
     typer.Option(
         "--mirror",
+        metavar="DIR",
         help="Take <id>.pdf / <id>.html from this folder instead of the network (offline use).",
         exists=True,
         file_okay=False,
@@ -285,21 +293,25 @@ def status(data_dir: DataDir = None, manifest: ManifestPath = None) -> None:
         errors.print(f"No index in {settings.index_root}: build one with `iga build`.")
         raise typer.Exit(1)
     meta = read_meta(folder)
-    table = Table(title=f"index {meta.version}")
-    table.add_column("document", ratio=1, min_width=30)
-    for column in ("publisher", "published", "pages", "passages", "fetched", "sha256"):
-        table.add_column(column, no_wrap=column != "publisher", max_width=18)
+    console.print(
+        f"[bold]index {meta.version}[/]: {len(meta.documents)} documents, {meta.passages} passages",
+        highlight=False,
+    )
+    # One block per document, its id on a line of its own (what --doc takes, never cut), the
+    # rest indented: this folds at any width, where a table of seven columns is clipped.
     for doc_id, doc in sorted(meta.documents.items()):
-        table.add_row(
-            f"{doc.entry.title}\n[dim]{doc_id}[/]",
-            doc.entry.publisher,
-            doc.entry.published.isoformat(),
-            str(doc.pages) + (f" ({len(doc.empty_pages)} unsearchable)" if doc.empty_pages else ""),
-            str(doc.passages),
-            doc.fetched_at.strftime("%Y-%m-%d") if doc.fetched_at else "-",
-            doc.sha256[:12],
+        pages = f"{doc.pages} pages" + (
+            f" ({len(doc.empty_pages)} unsearchable)" if doc.empty_pages else ""
         )
-    console.print(table)
+        fetched = doc.fetched_at.strftime("%Y-%m-%d") if doc.fetched_at else "-"
+        details = Text(doc.entry.title)
+        details.append(
+            f"\n{doc.entry.publisher} · published {doc.entry.published.isoformat()} · {pages} · "
+            f"{doc.passages} passages\nfetched {fetched} · sha256 {doc.sha256[:12]}",
+            style="dim",
+        )
+        console.print(Text(doc_id, style="bold cyan"), overflow="fold")
+        console.print(Padding(details, (0, 0, 0, 2)))
     for doc_id, message in meta.failures.items():
         console.print(f"[red]failed[/] {doc_id}: {message}", highlight=False)
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
@@ -319,6 +331,26 @@ def status(data_dir: DataDir = None, manifest: ManifestPath = None) -> None:
         console.print("not-covered threshold: default (run `iga eval --calibrate` to calibrate)")
 
 
+def _version(show: bool) -> None:
+    if show:
+        from importlib.metadata import version
+
+        typer.echo(f"iga (imaging-guidance-assistant) {version('imaging-guidance-assistant')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Imaging Guidance Assistant: cited answers from national NHS imaging guidance."""
+
+
 def main() -> None:  # pragma: no cover - console entry point
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     app()
@@ -328,6 +360,7 @@ GlossaryPath = Annotated[
     Path | None,
     typer.Option(
         "--glossary",
+        metavar="FILE",
         help="Abbreviations to expand in questions, a YAML file (default: the packaged glossary).",
         envvar="IGA_GLOSSARY",
         exists=True,
@@ -340,25 +373,27 @@ GlossaryPath = Annotated[
 @app.command()
 @reports_errors
 def ask(
-    question: Annotated[str, typer.Argument(help="The question, in quotes.")],
+    question: Annotated[str, typer.Argument(metavar="QUESTION", help="The question, in quotes.")],
     data_dir: DataDir = None,
     manifest: ManifestPath = None,
-    k: Annotated[int, typer.Option("--k", min=1, max=50, help="Passages to retrieve.")] = 5,
-    mode: Annotated[str, typer.Option(help="hybrid, dense (meaning) or bm25 (keywords).")] = (
-        "hybrid"
-    ),
+    k: Annotated[int, typer.Option("--k", metavar="N", help="Passages to retrieve, 1-50.")] = 5,
+    mode: Annotated[
+        str, typer.Option(metavar="MODE", help="hybrid, dense (meaning) or bm25 (keywords).")
+    ] = "hybrid",
     doc: Annotated[
-        list[str] | None, typer.Option("--doc", help="Only this document id (repeatable).")
+        list[str] | None,
+        typer.Option("--doc", metavar="ID", help="Only this document id (repeatable)."),
     ] = None,
     publisher: Annotated[
-        list[str] | None, typer.Option("--publisher", help="Only this publisher (repeatable).")
+        list[str] | None,
+        typer.Option(metavar="NAME", help="Only this publisher, any case (repeatable)."),
     ] = None,
-    since: Annotated[int | None, typer.Option(help="Only documents published from this year.")] = (
-        None
-    ),
-    until: Annotated[int | None, typer.Option(help="Only documents published up to this year.")] = (
-        None
-    ),
+    since: Annotated[
+        int | None, typer.Option(metavar="YEAR", help="Only documents published from this year.")
+    ] = None,
+    until: Annotated[
+        int | None, typer.Option(metavar="YEAR", help="Only documents published up to this year.")
+    ] = None,
     glossary: GlossaryPath = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the Answer as JSON, for scripts.")
@@ -367,21 +402,28 @@ def ask(
     """Answer a question from the indexed guidance, citing document, page and date."""
     from assistant.answer import Assistant
     from assistant.render import render_answer
-    from index.types import Mode, SearchFilters
+    from assistant.validate import AskRequest, check_options
+    from assistant.validate import ask as ask_assistant
 
-    if mode not in {m.value for m in Mode}:
-        raise IgaError(f"--mode must be one of {', '.join(m.value for m in Mode)}, not {mode!r}")
     settings = make_settings(data_dir, manifest)
-    filters = SearchFilters(doc_ids=doc, publishers=publisher, year_from=since, year_to=until)
+    request = AskRequest(
+        question=question,
+        mode=mode,
+        k=k,
+        documents=doc,
+        publishers=publisher,
+        since=since,
+        until=until,
+    )
+    check_options(request)  # before the slow part: a bad --k fails at once
     loading = errors.status("Loading the index and model...") if errors.is_terminal else None
     with loading or contextlib.nullcontext():
-        assistant = Assistant.load(settings, glossary=glossary)
-    assistant.check_filters(filters)
-    answer = assistant.answer(question, filters=filters, mode=mode, k=k)
+        assistant = Assistant.load(settings, glossary=glossary, one_off=True)
+    answer = ask_assistant(assistant, request)
     if as_json:
         typer.echo(answer.model_dump_json(indent=2))
     else:
-        console.print(render_answer(answer))
+        console.print(render_answer(answer, local_files=assistant.local_files))
 
 
 @app.command()
@@ -429,11 +471,175 @@ def serve(
     )
 
 
-# The evaluation command lives with the evaluation code; registered here so `iga eval` exists.
-from assistant.evaluate import eval_command  # noqa: E402
+@app.command("eval")
+@reports_errors
+def eval_(
+    questions: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--questions",
+            help="A question set YAML (repeatable; default: every bundled set whose documents "
+            "are indexed: dev and holdout on the development corpus).",
+            show_default=False,
+            dir_okay=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Folder for report.md, results.json, chart.png (default: DATA_DIR/eval/<time>).",
+            show_default=False,
+            file_okay=False,
+        ),
+    ] = None,
+    k: Annotated[int, typer.Option("--k", min=1, help="Passages retrieved per question.")] = 10,
+    modes: Annotated[
+        str, typer.Option("--modes", help="Retrieval modes to evaluate, comma-separated.")
+    ] = "dense,bm25,hybrid",
+    no_baseline: Annotated[
+        bool, typer.Option("--no-baseline", help="Skip the tutorial baseline.")
+    ] = False,
+    compare: Annotated[
+        Path | None,
+        typer.Option(
+            "--compare",
+            help="An earlier results.json: show what improved and what regressed.",
+            dir_okay=False,
+        ),
+    ] = None,
+    calibrate: Annotated[
+        bool,
+        typer.Option(
+            "--calibrate",
+            help="Choose the not-covered weights and threshold on the development set and store "
+            "them with the index (holdout sets are only measured).",
+        ),
+    ] = False,
+    data_dir: DataDir = None,
+    manifest: ManifestPath = None,
+) -> None:
+    """Measure answers and retrieval on the development and holdout sets, and the baseline."""
+    import datetime as dt
 
-app.command("eval")(eval_command)
+    from assistant.eval_types import load_results
+    from assistant.evaluate import run_suite
+    from assistant.report import write_outputs
+    from assistant.scoring import compare_results
+    from index.store import IndexStoreError, current_version_dir, read_meta
+
+    # Read the options and the question sets, checking their documents against the index.
+    settings = make_settings(data_dir, manifest)
+    wanted = _parse_modes(modes)
+    folder = current_version_dir(settings.index_root)
+    if folder is None:
+        raise IndexStoreError(
+            f"no index in {settings.index_root}: build one with `iga build` before `iga eval`"
+        )
+    sets = _question_sets(questions, set(read_meta(folder).documents))
+    earlier = load_results(compare) if compare else None
+    out = out or settings.data_dir / "eval" / dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+
+    # Run, compare and write.
+    names = ", ".join(f"{s.name} ({s.role}, {len(s.questions)})" for s, _ in sets)
+    console.print(
+        f"Evaluating {names} in {', '.join(m.value for m in wanted)}"
+        + (" and the baseline" if not no_baseline else "")
+    )
+    suite = run_suite(
+        settings,
+        sets,
+        k=k,
+        modes=wanted,
+        baseline=not no_baseline,
+        calibrate=calibrate,
+        console=console,
+    )
+    comparisons = [
+        compare_results(before, after)
+        for after in suite.runs
+        if earlier and (before := earlier.run(after.question_set)) is not None
+    ]
+    write_outputs(suite, out, comparisons)
+    _print_eval_summary(suite)
+    for comparison in comparisons:
+        from assistant.report import comparison_lines
+
+        console.print(f"{comparison.question_set}:", highlight=False)
+        console.print("\n".join(comparison_lines(comparison)), highlight=False, markup=False)
+    console.print(f"Report: {out / 'report.md'} (results.json, chart.png beside it)")
 
 
-if __name__ == "__main__":  # pragma: no cover - `python -m assistant.cli`, as the tests run it
+def _question_sets(paths: list[Path] | None, indexed: set[str]) -> list[tuple[Any, Path]]:
+    """Return the question sets to run, development sets first, each with its file."""
+    from assistant.questions import QUESTIONS_DIR, load_question_set
+
+    if paths:
+        sets = [(load_question_set(p, known_docs=indexed), p) for p in paths]
+    else:
+        bundled = [(load_question_set(p), p) for p in sorted(QUESTIONS_DIR.glob("*.yaml"))]
+        sets = [(s, p) for s, p in bundled if s.doc_ids <= indexed]
+        if not sets:
+            raise IgaError(
+                f"no bundled question set fits the indexed documents ({', '.join(sorted(indexed))}"
+                f"): pass your own with --questions (the format is that of {QUESTIONS_DIR}/dev.yaml)"
+            )
+    return sorted(sets, key=lambda pair: pair[0].role != "development")
+
+
+def _parse_modes(text: str) -> list[Any]:
+    from index.types import Mode
+
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    try:
+        return [Mode(name) for name in names]
+    except ValueError:
+        raise IgaError(
+            f"unknown retrieval mode in --modes {text!r}: choose from "
+            f"{', '.join(m.value for m in Mode)}"
+        ) from None
+
+
+def _print_eval_summary(suite: Any) -> None:
+    """Print the headline figures of every set side by side, then each set's goals."""
+    from assistant.metrics import ALL_TYPES
+    from assistant.report import label, number
+
+    runs = suite.runs
+    systems = [s for s in ("hybrid", "baseline") if any(s in r.systems for r in runs)]
+    table = Table(title="overall")
+    table.add_column("metric")
+    columns = [(r, s) for s in systems for r in runs if s in r.systems]
+    for r, s in columns:
+        table.add_column(f"{s}\n{r.question_set}", justify="right")
+    k = runs[0].k
+    for metric in ("recall@5/page", f"mrr@{k}/page", "fact", "answered", "declined", "verbatim"):
+        table.add_row(
+            label(metric), *(number(r.metrics[s][ALL_TYPES].get(metric)) for r, s in columns)
+        )
+    table.add_row(
+        "p50 / p95 ms",
+        *(f"{r.latency[s].p50 * 1000:.0f} / {r.latency[s].p95 * 1000:.0f}" for r, s in columns),
+    )
+    console.print(table)
+    for results in runs:
+        if results.calibration:
+            c = results.calibration
+            console.print(
+                f"Calibrated on {c.question_set}: threshold {c.threshold_before:.3f} -> "
+                f"{c.threshold:.3f}, answered {c.answered_before:.1%} -> {c.answered_after:.1%}, "
+                f"declined {c.declined_before:.1%} -> {c.declined_after:.1%}",
+                highlight=False,
+            )
+        failed = [g for g in results.goals if not g.passed]
+        console.print(
+            f"{results.question_set} ({results.role}): {len(results.goals) - len(failed)} of "
+            f"{len(results.goals)} goals met",
+            highlight=False,
+        )
+        for goal in failed:
+            console.print(f"  [red]FAIL[/] {goal.goal}: {goal.measured}", highlight=False)
+
+
+if __name__ == "__main__":  # `python -m assistant.cli ...` runs the same command as `iga`
     main()

@@ -123,6 +123,28 @@ def keyword_hit(passage_texts: Iterable[str], keywords: Sequence[str]) -> bool:
     return all(any(normalise_text(kw) in text for text in context) for kw in keywords)
 
 
+def fact_in_answer(answer_text: str, keywords: Sequence[str]) -> bool:
+    """Return True when every keyword occurs in the answer's own text.
+
+    The same matching as `keyword_hit` (case-insensitive, whitespace-normalised), applied to
+    what the user reads rather than to the passages the answer was chosen from.
+    """
+    return keyword_hit([answer_text], keywords)
+
+
+def is_verbatim(quotes: Iterable[tuple[str, Sequence[str]]]) -> bool:
+    """Return True when every quote occurs word for word in one of the texts it cites.
+
+    Each item is (quoted text, texts of the passages it cites). Whitespace is normalised (a
+    sentence quoted across a page break joins its two lines with a space) but case is not.
+    """
+    return all(any(_squeeze(quote) in _squeeze(text) for text in cited) for quote, cited in quotes)
+
+
+def _squeeze(text: str) -> str:
+    return " ".join(text.split())
+
+
 def percentile(values: Sequence[float], p: float) -> float:
     """Return the p-th percentile (0-100) of `values`, interpolating linearly between ranks."""
     if not values:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import (
     BaseModel,
@@ -163,6 +164,11 @@ class QuestionSet(BaseModel):
 
     name: str = Field(min_length=1)
     description: str = ""
+    role: Literal["development", "holdout"] = Field(
+        default="development",
+        description="A holdout set is never used to choose settings: `iga eval --calibrate` "
+        "refuses it, and reports show it beside the development set.",
+    )
     questions: list[Question] = Field(min_length=1)
 
     @field_validator("questions")
@@ -184,11 +190,26 @@ class QuestionSet(BaseModel):
         return {doc for question in self.questions for doc in question.doc_ids}
 
 
+def bundled_set_names() -> list[str]:
+    """The names of the question sets shipped in QUESTIONS_DIR, e.g. ['dev', 'holdout']."""
+    return sorted(path.stem for path in QUESTIONS_DIR.glob("*.yaml"))
+
+
+def resolve_question_set(path: Path) -> Path:
+    """Return `path`, or the bundled set it names ('holdout') when it is a bare name, not a file."""
+    if path.exists() or path.suffix or path.parent != Path():
+        return path
+    bundled = QUESTIONS_DIR / f"{path.name}.yaml"
+    return bundled if bundled.is_file() else path
+
+
 def load_question_set(path: Path, *, known_docs: set[str] | None = None) -> QuestionSet:
     """Return the validated question set at `path`, or raise QuestionSetError saying what is wrong.
 
-    With `known_docs` (e.g. the manifest's ids), every expected document must be one of them.
+    `path` may also be the name of a bundled set ('dev', 'holdout'). With `known_docs` (e.g. the
+    manifest's ids), every expected document must be one of them.
     """
+    path = resolve_question_set(path)
     question_set = load_yaml_model(
         path,
         QuestionSet,
@@ -196,7 +217,8 @@ def load_question_set(path: Path, *, known_docs: set[str] | None = None) -> Ques
         label="question",
         error=QuestionSetError,
         what="question set",
-        hint=f"Bundled sets are in {QUESTIONS_DIR}.",
+        hint=f"Bundled sets are in {QUESTIONS_DIR} (give a name instead of a path: "
+        f"{', '.join(bundled_set_names())}).",
     )
 
     # Check document ids against the corpus, when one is given.

@@ -21,9 +21,16 @@ NOT_COVERED = (
 )
 
 
+NO_DOCUMENTS = (
+    "No indexed document matches these filters, so nothing was searched. Widen the filters "
+    "(documents, publishers, years); `iga status` lists what is indexed."
+)
+
+
 class Outcome(StrEnum):
     answered = "answered"
     not_covered = "not_covered"
+    no_documents = "no_documents"  # the filters exclude every indexed document
 
 
 class Highlight(BaseModel):
@@ -93,6 +100,16 @@ class Evidence(BaseModel):
     """How strong the retrieved evidence was, and the bar it had to clear to be an answer."""
 
     best_dense: float | None = Field(description="Best dense cosine among the retrieved passages.")
+    signals: dict[str, float] = Field(
+        default_factory=dict,
+        description="The evidence signals: 'dense' (best passage cosine), 'sentence' (best "
+        "answer sentence's cosine), 'coverage' (share of the question's rarer words found in the "
+        "evidence, weighted by rarity), 'agreement' (overlap of the dense and keyword top 5).",
+    )
+    confidence: float | None = Field(
+        default=None, description="Dense cosine plus the weighted signals; compared to threshold."
+    )
+    weights: dict[str, float] = Field(default_factory=dict)
     threshold: float
     threshold_source: Literal["calibrated", "default"]
 
@@ -116,11 +133,22 @@ class Answer(BaseModel):
         default_factory=list, description="Glossary terms added to the keyword search."
     )
     mode: Mode
+    kind: str = Field(
+        default="fact",
+        description="What the question asks for: list, date, number, definition, fact.",
+    )
+    composition: str | None = Field(
+        default=None, description="How the answer was composed: 'sentence' excerpts or a 'list'."
+    )
     filters: SearchFilters | None = None
     evidence: Evidence
     index_version: str
     model: str
     seconds: float = 0.0
+    notices: list[str] = Field(
+        default_factory=list,
+        description="What the reader should know about how the question was taken (e.g. shortened).",
+    )
 
     @computed_field
     @property
@@ -128,6 +156,8 @@ class Answer(BaseModel):
         """The answer as one paragraph, each sentence followed by its citations: '... [1]'."""
         if self.outcome is Outcome.not_covered:
             return NOT_COVERED
+        if self.outcome is Outcome.no_documents:
+            return NO_DOCUMENTS
         return " ".join(
             f"{s.text} {''.join(f'[{n}]' for n in s.citations)}".strip() for s in self.sentences
         )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.bert import BertEncoder
 from index.types import ModelInfo
 from ingest.tokens import ModelError, ModelSpec
 
@@ -63,7 +64,16 @@ def verify_weights(spec: ModelSpec) -> str | None:
 class Embedder:
     """A loaded embedding model: encodes passages and queries into normalised float32 vectors."""
 
-    def __init__(self, spec: ModelSpec, *, dtype: str = "auto", batch_size: int = 32) -> None:
+    def __init__(
+        self,
+        spec: ModelSpec,
+        *,
+        dtype: str = "auto",
+        batch_size: int = 32,
+        light: bool = False,
+    ) -> None:
+        """Load the model; `light` encodes a BERT model in numpy (index/bert.py) when it can, in
+        float32, which loads in a fraction of the time: for a one-off question."""
         dtype = resolve_dtype(dtype)
         if dtype not in DTYPES:
             raise ModelError(f"embed dtype must be auto or one of {DTYPES}, not {dtype!r}")
@@ -71,6 +81,16 @@ class Embedder:
         self.batch_size = batch_size
         self.sha256 = verify_weights(spec)
         self.passages_encoded = 0  # how many passages went through the model (not the cache)
+        self.bert = (
+            BertEncoder.load(spec.path, max_length=spec.max_seq_length)
+            if light and spec.path is not None
+            else None
+        )
+        if self.bert is not None:
+            self.info = ModelInfo(
+                name=spec.name, sha256=self.sha256, dimension=self.bert.dimension, dtype=dtype
+            )
+            return
 
         import torch
         from sentence_transformers import SentenceTransformer
@@ -116,6 +136,8 @@ class Embedder:
     def _encode(self, texts: list[str], *, progress: bool, batch_size: int) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.info.dimension), dtype=np.float32)
+        if self.bert is not None:
+            return self.bert.encode(texts, batch_size=batch_size)
         vectors = self.model.encode(
             texts,
             batch_size=batch_size,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import mmap
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -49,7 +50,6 @@ class SearchIndex:
     ) -> None:
         import bm25s
         import faiss
-        import torch
 
         self.folder = folder
         self.meta = meta
@@ -58,7 +58,9 @@ class SearchIndex:
         # second torch thread mostly waits, badly so when the other core is busy (see
         # benchmarks/README.md). Concurrent searches still use both cores.
         faiss.omp_set_num_threads(1)
-        torch.set_num_threads(1)
+        torch = sys.modules.get("torch")  # loaded by the embedder, unless it needs none
+        if torch is not None:
+            torch.set_num_threads(1)
         try:
             self.dense = faiss.read_index(str(folder / DENSE))
             self.bm25 = bm25s.BM25.load(str(folder / BM25_DIR), allow_pickle=False)
@@ -193,9 +195,49 @@ class SearchIndex:
                     bm25_score=b_score,
                     bm25_rank=b_rank,
                     rank=rank,
+                    row=row,
                 )
             )
         return hits
+
+    def allows_any(self, filters: SearchFilters | None) -> bool:
+        """Return whether any indexed passage passes the filters."""
+        allowed = self._allowed_rows(filters)
+        return allowed is None or bool(allowed.any())
+
+    def first_rows(self) -> dict[str, int]:
+        """Return the row of each document's first passage (rows are grouped by document)."""
+        starts = np.concatenate([[0], np.cumsum(self._doc_rows)[:-1]])
+        return {
+            doc_id: int(start)
+            for doc_id, start, count in zip(self._doc_names, starts, self._doc_rows, strict=True)
+            if count
+        }
+
+    def allows_row(self, row: int, filters: SearchFilters | None) -> bool:
+        """Return whether the passage at a row passes the filters."""
+        allowed = self._allowed_rows(filters)
+        return allowed is None or bool(allowed[row])
+
+    def hit_at(self, row: int) -> Hit:
+        """Return the passage at a row as an unscored hit (e.g. a hit's neighbour)."""
+        passage = self.passage(row)
+        return Hit(
+            passage=passage,
+            document=self.meta.documents[passage.doc_id],
+            score=0.0,
+            rank=0,
+            row=row,
+        )
+
+    def document_frequencies(self, tokens: list[str]) -> dict[str, int]:
+        """Return how many passages hold each BM25 token (0 for a token the index lacks)."""
+        vocabulary = self.bm25.vocab_dict
+        indptr = self._bm25_arrays[2]
+        return {
+            t: int(indptr[vocabulary[t] + 1] - indptr[vocabulary[t]]) if t in vocabulary else 0
+            for t in tokens
+        }
 
     def _dense(
         self, vector: np.ndarray, depth: int, allowed: np.ndarray | None
@@ -240,12 +282,13 @@ class SearchIndex:
         if filters is None or filters.is_empty():
             return None
         allowed_docs = np.zeros(len(self._doc_names), dtype=np.bool_)
+        publishers = {p.casefold() for p in filters.publishers or []}
         for position, doc_id in enumerate(self._doc_names):
             entry = self.meta.documents[doc_id].entry
             year = entry.published.year
             allowed_docs[position] = not (
                 (filters.doc_ids and doc_id not in filters.doc_ids)
-                or (filters.publishers and entry.publisher not in filters.publishers)
+                or (publishers and entry.publisher.casefold() not in publishers)
                 or (filters.year_from and year < filters.year_from)
                 or (filters.year_to and year > filters.year_to)
             )

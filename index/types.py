@@ -40,7 +40,11 @@ class IndexedDocument(BaseModel):
 class Calibration(BaseModel):
     """The not-covered threshold, calibrated by `iga eval --calibrate` and kept with the index."""
 
-    threshold: float = Field(description="Best passage's dense cosine below which: not covered.")
+    threshold: float = Field(description="Confidence below which: not covered.")
+    weights: dict[str, float] = Field(
+        default_factory=dict,
+        description="Weights of the evidence signals added to the dense cosine (none: dense only).",
+    )
     question_set: str
     calibrated_at: dt.datetime
     answered_rate: float
@@ -94,3 +98,4 @@ class Hit(BaseModel):
     bm25_score: float | None = None
     bm25_rank: int | None = None
     rank: int = 0
+    row: int = Field(default=-1, description="The passage's row in the index version.")

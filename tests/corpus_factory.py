@@ -138,6 +138,66 @@ DOCUMENTS: list[dict] = [
     },
 ]
 
+# A guide whose answers test composition: a dated summary, a list of recommendations that runs
+# on over a page break, a sentence cut by a page break, and a signature block.
+DOCUMENTS.append(
+    {
+        "id": "equipment-guide-2022",
+        "title": "Imaging equipment replacement guide",
+        "publisher": "NHS England",
+        "published": "2022-03-01",
+        "pages": [
+            [
+                (
+                    "1 Summary",
+                    [
+                        "This guide was published in March 2022 to help imaging networks plan "
+                        "the replacement of their equipment.",
+                        "Imaging equipment should be managed as a shared network asset, with one "
+                        "replacement plan for each network.",
+                    ],
+                ),
+                (
+                    "2 Recommendations",
+                    [
+                        "The guide makes the following recommendations to imaging networks:",
+                        "- Replace scanners that are more than ten years old.",
+                        "- Keep a single asset register for the whole network.",
+                        "- Agree replacement priorities with every member trust.",
+                    ],
+                ),
+            ],
+            [
+                (
+                    None,
+                    [
+                        "- Fund mobile scanners from the capital budget of the lead trust.",
+                        "- Review the asset register at least once a year.",
+                    ],
+                ),
+                (
+                    "3 Mobile scanners",
+                    [
+                        "Mobile scanners add capacity where demand is high. Capital bids for mobile "
+                        "scanners must include the running costs of the vehicle and",
+                    ],
+                ),
+            ],
+            [
+                (
+                    None,
+                    [
+                        "the staffing needed to operate it for its whole working life.",
+                        "Dr Alex Example",
+                        "National Clinical Director for Imaging Equipment",
+                        "NHS England",
+                    ],
+                ),
+            ],
+        ],
+    }
+)
+
 HTML_DOCUMENT = {
     "id": "turnaround-page-2023",
     "title": "Diagnostic imaging reporting turnaround times (test page)",
@@ -211,9 +271,10 @@ def write_pdf(path: Path, document: dict) -> None:
         pdf.drawString(width - 120, 30, f"Page {number}")
         y = height - 90
         for heading, paragraphs in sections:
-            pdf.setFont("Helvetica-Bold", 13)
-            pdf.drawString(72, y, heading)
-            y -= 24
+            if heading:  # None: the page goes on with the previous page's section
+                pdf.setFont("Helvetica-Bold", 13)
+                pdf.drawString(72, y, heading)
+                y -= 24
             pdf.setFont("Helvetica", 10)
             for paragraph in paragraphs:
                 for line in textwrap.wrap(paragraph, 95):

@@ -11,10 +11,11 @@ from typer.testing import CliRunner
 from assistant.answer import Assistant
 from assistant.app import chat_markdown, citation_html, sources_html
 from assistant.cli import app as cli
-from assistant.types import NOT_COVERED, Citation, Outcome
+from assistant.types import NO_DOCUMENTS, NOT_COVERED, Citation, Outcome
 from index.sentences import sentence_spans
 from index.types import Calibration, Mode, SearchFilters
 from ingest.errors import IgaError
+from tests.corpus_factory import GENERIC
 
 SUPERSEDED = "pacs-guide-2019"
 CURRENT = "network-guide-2021"
@@ -42,10 +43,12 @@ def test_answer_sentences_occur_verbatim_in_cited_passages(assistant, corpus_fac
         for sentence in answer.sentences:
             for number in sentence.citations:
                 citation = by_number[number]
-                quoted = [citation.text[h.start : h.end] for h in citation.highlights]
+                quoted = [
+                    " ".join(citation.text[h.start : h.end].split()) for h in citation.highlights
+                ]
                 assert sentence.text in quoted
-                assert sentence.text in citation.text
-        assert 1 <= len(answer.sentences) <= 3
+                assert sentence.text in " ".join(citation.text.split())
+        assert 1 <= len(answer.sentences) <= 5
 
 
 def test_question_the_corpus_does_not_cover_is_not_covered(assistant, out_of_scope_questions):
@@ -55,7 +58,7 @@ def test_question_the_corpus_does_not_cover_is_not_covered(assistant, out_of_sco
         assert answer.sentences == []
         assert answer.text == NOT_COVERED
         assert 1 <= len(answer.citations) <= 3  # the nearest passages, labelled as such
-        assert answer.evidence.best_dense < answer.evidence.threshold
+        assert answer.evidence.confidence < answer.evidence.threshold
 
 
 def test_calibrated_threshold_replaces_the_default(assistant):
@@ -142,9 +145,9 @@ def test_answer_records_index_version_and_document_hashes(assistant):
 
 
 def test_filters_restrict_the_sources(assistant):
-    answer = assistant.answer(FOUR_WEEKS, filters=SearchFilters(year_from=2022))
+    answer = assistant.answer(FOUR_WEEKS, filters=SearchFilters(year_from=2023))
     assert {h.passage.doc_id for h in answer.hits} == {"turnaround-page-2023"}
-    assert answer.filters == SearchFilters(year_from=2022)
+    assert answer.filters == SearchFilters(year_from=2023)
 
 
 def test_unknown_filter_values_are_named(assistant):
@@ -154,10 +157,95 @@ def test_unknown_filter_values_are_named(assistant):
         assistant.check_filters(SearchFilters(publishers=["Nobody"]))
 
 
-def test_filter_matching_nothing_is_not_covered(assistant):
+def test_filters_that_exclude_every_document_say_so_not_not_covered(assistant):
     answer = assistant.answer(FOUR_WEEKS, filters=SearchFilters(year_from=2030))
-    assert answer.outcome is Outcome.not_covered
-    assert answer.hits == [] and answer.evidence.best_dense is None
+
+    assert answer.outcome is Outcome.no_documents
+    assert answer.text == NO_DOCUMENTS and "not appear to cover" not in answer.text
+    assert answer.hits == [] and answer.citations == []
+
+
+@pytest.mark.parametrize(
+    ("filters", "message"),
+    [
+        pytest.param(SearchFilters(year_from=2023, year_to=2021), "after --until", id="reversed"),
+        pytest.param(SearchFilters(year_from=23), "not a year", id="two-digit-year"),
+        pytest.param(SearchFilters(year_to=3000), "not a year", id="far-future"),
+    ],
+)
+def test_bad_year_ranges_are_refused(assistant, filters, message):
+    with pytest.raises(IgaError, match=message):
+        assistant.check_filters(filters)
+
+
+def test_publisher_filter_ignores_case(assistant):
+    assistant.check_filters(SearchFilters(publishers=["nhs england"]))
+    answer = assistant.answer(FOUR_WEEKS, filters=SearchFilters(publishers=["nhs england"]))
+
+    assert answer.hits and {h.document.entry.publisher for h in answer.hits} == {"NHS England"}
+
+
+# The equipment guide of tests/corpus_factory.py: recommendations listed over a page break, a
+# dated summary, a sentence cut by a page break, a signature block, and GENERIC boilerplate
+# repeated on many pages of the other documents.
+RECOMMENDATIONS = [
+    "Replace scanners that are more than ten years old.",
+    "Keep a single asset register for the whole network.",
+    "Agree replacement priorities with every member trust.",
+    "Fund mobile scanners from the capital budget of the lead trust.",
+    "Review the asset register at least once a year.",
+]
+
+
+def test_list_question_is_answered_by_the_list_in_order_across_a_page_break(assistant):
+    answer = assistant.answer("What does the imaging equipment replacement guide recommend?")
+
+    assert answer.outcome is Outcome.answered and answer.composition == "list"
+    assert [s.text for s in answer.sentences] == RECOMMENDATIONS
+    assert {c.doc_id for c in answer.citations} == {"equipment-guide-2022"}
+    assert sorted({p for c in answer.citations for p in c.pages}) == [2, 3]
+    assert not any(s.text.endswith(":") for s in answer.sentences)  # never the lead-in
+
+
+def test_date_question_is_answered_by_a_sentence_with_a_date(assistant):
+    answer = assistant.answer("When was the imaging equipment replacement guide published?")
+
+    assert answer.outcome is Outcome.answered and answer.kind == "date"
+    assert "March 2022" in answer.sentences[0].text
+
+
+def test_sentence_broken_by_a_page_break_is_quoted_whole_and_cited_over_both_pages(assistant):
+    answer = assistant.answer("What must capital bids for mobile scanners include?")
+
+    whole = (
+        "Capital bids for mobile scanners must include the running costs of the vehicle and "
+        "the staffing needed to operate it for its whole working life."
+    )
+    assert whole in [s.text for s in answer.sentences]
+    cited = next(c for c in answer.citations if c.doc_id == "equipment-guide-2022")
+    assert cited.pages == [3, 4] and cited.page_text.startswith("pp. 3-4")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How should networks share what they learn with their partners?",
+        "How often should local leaders review progress?",
+        "Who is the National Clinical Director for Imaging Equipment?",
+        "What is the title of the imaging equipment replacement guide?",
+    ],
+)
+def test_boilerplate_titles_and_signatures_never_answer(assistant, question):
+    answer = assistant.answer(question)
+
+    never = {
+        *(f"{sentence.strip()}." for sentence in GENERIC.split(".") if sentence.strip()),
+        "Dr Alex Example",
+        "National Clinical Director for Imaging Equipment",
+        "NHS England",
+        "Imaging equipment replacement guide",
+    }
+    assert not never & {s.text for s in answer.sentences}, answer.text
 
 
 @pytest.mark.parametrize(
@@ -167,6 +255,13 @@ def test_filter_matching_nothing_is_not_covered(assistant):
         pytest.param("• Bullet item\n- Dash item", ["Bullet item", "Dash item"], id="bullets"),
         pytest.param("e.g. the rule applies.", ["e.g. the rule applies."], id="abbreviation"),
         pytest.param("Para one.\n\nPara two.", ["Para one.", "Para two."], id="paragraphs"),
+        pytest.param(
+            "It runs on and\n\nover the break. Next.",
+            ["It runs on and\n\nover the break.", "Next."],
+            id="page-break-joins",
+        ),
+        pytest.param("A heading\n\nlower start.", ["A heading\n\nlower start."], id="runs-on"),
+        pytest.param("Ends here.\n\nlower start.", ["Ends here.", "lower start."], id="finished"),
     ],
 )
 def test_sentence_spans(text, sentences):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,10 +12,19 @@ from urllib.parse import quote, urlsplit
 import httpx
 import pytest
 from gradio_client import Client
+from gradio_client.exceptions import AppError
 from typer.testing import CliRunner
 
 from assistant.answer import Assistant
-from assistant.app import RunningServer, ServeError, check_exposure, parse_auth, serve
+from assistant.app import (
+    RunningServer,
+    ServeError,
+    _user,
+    chat_markdown,
+    check_exposure,
+    parse_auth,
+    serve,
+)
 from assistant.cli import app as cli
 from ingest.settings import Settings
 
@@ -58,15 +68,23 @@ def raw_get(url: str, path: str) -> int:
         connection.close()
 
 
-def test_question_in_the_chat_returns_an_answer_with_citations(client):
-    message, history, sources = client.predict(QUESTION, [], api_name="/ask")
-    assert message == ""
-    assert [m["role"] for m in history] == ["user", "assistant"]
-    reply = str(history[1]["content"])
+def test_chat_message_quotes_the_answer_with_citations_and_a_plain_copy(assistant):
+    reply = chat_markdown(assistant.answer(QUESTION))
     assert "senior responsible officer" in reply
     assert "**[1]**" in reply and "Diagnostic imaging network implementation guide" in reply
     assert "1 April 2021, p. 2" in reply
-    assert "<mark>" in sources and "/doc/network-guide-2021#page=2" in sources
+    # The copy button holds plain text, on one line of markup (a blank line would end it).
+    copy = re.search(r'class="iga-copy iga-copy-answer" value="([^"]*)"', reply)
+    assert (
+        copy is not None
+        and "**" not in copy.group(1)
+        and "&#10;References&#10;[1]" in copy.group(1)
+    )
+
+
+def test_user_text_in_the_chat_is_escaped():
+    message = _user("<img src=x onerror=alert(1)> *bold*")
+    assert message["content"] == "&lt;img src=x onerror=alert(1)&gt; \\*bold\\*"
 
 
 def test_answer_api_returns_the_answer_json(client, assistant):
@@ -94,7 +112,7 @@ def test_doc_route_serves_the_cached_pdf(running, built_settings):
 def test_cached_web_page_cannot_run_its_scripts(running):
     response = httpx.get(running.url + "doc/turnaround-page-2023")
     assert response.status_code == 200
-    assert response.headers["content-security-policy"] == "sandbox"
+    assert response.headers["content-security-policy"] == "sandbox; frame-ancestors 'self'"
 
 
 @pytest.mark.parametrize(
@@ -150,8 +168,10 @@ def test_app_without_an_index_starts_and_says_how_to_build_one(tmp_path: Path):
         page = httpx.get(server.url + "config").text
         assert "No index yet: run" in page and "iga build" in page
         assert str(tmp_path / "data") in page
-        _, history, _ = Client(server.url, verbose=False).predict(QUESTION, [], api_name="/ask")
-        assert "iga build" in str(history[-1]["content"])
+        with pytest.raises(AppError, match="iga build"):
+            Client(server.url, verbose=False).predict(QUESTION, api_name="/answer")
+        refused = httpx.post(server.url + "api/answer", json={"question": QUESTION})
+        assert refused.status_code == 503 and "iga build" in refused.json()["detail"]
         assert httpx.get(server.url + "doc/network-guide-2021").status_code == 404
     finally:
         server.close()
@@ -189,3 +209,96 @@ def test_auth_pairs_come_from_the_flag_and_the_file(tmp_path: Path):
     path.write_text("carol\n")
     with pytest.raises(ServeError, match=f"{path}:1: expected user:password"):
         parse_auth(None, path)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        pytest.param("", id="app"),
+        pytest.param("config", id="gradio-config"),
+        pytest.param("doc/network-guide-2021", id="pdf"),
+        pytest.param("view/network-guide-2021?page=2&q=board", id="viewer"),
+        pytest.param("iga-static/app.js", id="static"),
+        pytest.param("api/docs", id="api-docs"),
+        pytest.param("doc/no-such-document", id="not-found"),
+    ],
+)
+def test_every_response_carries_a_policy_against_framing(running, path):
+    response = httpx.get(running.url + path)
+    policy = response.headers["content-security-policy"]
+    assert "frame-ancestors 'self'" in policy
+    assert response.headers["x-frame-options"] == "SAMEORIGIN"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    if response.headers["content-type"].startswith("text/html"):
+        assert "script-src 'self'" in policy and "unsafe-eval" not in policy
+        assert "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+
+
+BAD_REQUESTS = [
+    pytest.param({"k": 0}, "k (passages to retrieve) must be from 1 to 50, not 0", id="k-zero"),
+    pytest.param({"k": -1}, "must be from 1 to 50, not -1", id="k-negative"),
+    pytest.param({"k": 100000}, "must be from 1 to 50, not 100000", id="k-huge"),
+    pytest.param(
+        {"documents": ["../../etc/passwd"]},
+        "no indexed document with id ../../etc/passwd",
+        id="unknown-doc",
+    ),
+    pytest.param({"publishers": ["Nobody"]}, "no indexed document from publisher", id="publisher"),
+    pytest.param({"since": 3000}, "--since 3000 is not a year between 1900 and 2100", id="year"),
+    pytest.param({"since": 2022, "until": 2020}, "--since 2022 is after --until 2020", id="years"),
+    pytest.param({"mode": "magic"}, "mode must be one of dense, bm25, hybrid", id="mode"),
+    pytest.param({"question": "   "}, "the question is empty", id="empty"),
+]
+
+
+@pytest.mark.parametrize(("options", "message"), BAD_REQUESTS)
+def test_api_refuses_what_the_cli_refuses_with_the_same_message(
+    running, built_settings, options, message
+):
+    body = {"question": QUESTION, **options}
+    response = httpx.post(running.url + "api/answer", json=body)
+    assert response.status_code == 422 and message in response.json()["detail"]
+
+    flags = {"k": "--k", "documents": "--doc", "publishers": "--publisher", "mode": "--mode"}
+    args = ["ask", body["question"], "--data-dir", str(built_settings.data_dir)]
+    for key, value in options.items():
+        if key != "question":
+            args += [
+                flags.get(key, f"--{key}"),
+                str(value[0] if isinstance(value, list) else value),
+            ]
+    result = CliRunner().invoke(cli, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 1 and message in " ".join(result.output.split())
+
+
+def test_gradio_api_refuses_bad_options_too(client):
+    with pytest.raises(AppError, match="must be from 1 to 50, not 0"):
+        client.predict(QUESTION, "hybrid", 0, None, api_name="/answer")
+    with pytest.raises(AppError, match=re.escape("no indexed document with id ../../etc/passwd")):
+        client.predict(QUESTION, "hybrid", 5, ["../../etc/passwd"], api_name="/answer")
+
+
+def test_api_answers_with_any_case_of_publisher(running):
+    body = {"question": QUESTION, "publishers": ["nhs england"], "k": 3}
+    data = httpx.post(running.url + "api/answer", json=body).json()
+    assert data["outcome"] == "answered"
+    assert {c["publisher"] for c in data["citations"]} == {"NHS England"}
+
+
+def test_over_long_question_is_answered_from_its_first_words_with_a_notice(running):
+    question = QUESTION + " " + " ".join(["and also the networks"] * 40)
+    data = httpx.post(running.url + "api/answer", json={"question": question}).json()
+    assert data["question"].split() == question.split()[:120]
+    assert data["notices"] == [
+        f"Your question has {len(question.split())} words; it was answered from its first 120, "
+        "as many as the search model reads. Shorten it to ask about the rest."
+    ]
+
+
+def test_api_is_documented_without_loading_anything_from_elsewhere(running):
+    schema = httpx.get(running.url + "api/openapi.json").json()
+    assert "/answer" in schema["paths"]
+    assert schema["paths"]["/answer"]["post"]["summary"]
+    page = httpx.get(running.url + "api/docs").text
+    assert "/api/docs-files/swagger-ui-bundle.js" in page and "cdn" not in page.lower()
+    assert httpx.get(running.url + "api/docs-files/swagger-ui-bundle.js").status_code == 200

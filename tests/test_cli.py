@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
+from index.store import current_version_dir, read_meta
 from ingest.tokens import TokenCounter, resolve_model
 
 runner = CliRunner()
@@ -31,7 +32,7 @@ def test_fetch_and_ingest_print_summaries(generated_corpus: Path, tmp_path: Path
 
     code, output = _iga("ingest", "--manifest", manifest, data_dir=tmp_path)
     assert code == 0, output
-    assert re.search(r"Summary: 4 documents, \d+ pages .* \d+ passages, 0 failed", output)
+    assert re.search(r"Summary: 5 documents, \d+ pages .* \d+ passages, 0 failed", output)
 
     # A second run finds nothing to do.
     code, output = _iga("ingest", "--manifest", manifest, data_dir=tmp_path)
@@ -54,8 +55,8 @@ def test_fetch_fails_with_a_table_when_a_document_is_bad(generated_corpus: Path,
     )
     assert code == 1
     assert "pacs-guide-2019" in output and "HTML" in output
-    assert "1 of 4 documents were not fetched" in output
-    assert len(re.findall(r"^\s+copied ", output, re.MULTILINE)) == 3  # the others still arrive
+    assert "1 of 5 documents were not fetched" in output
+    assert len(re.findall(r"^\s+copied ", output, re.MULTILINE)) == 4  # the others still arrive
 
 
 def test_bad_manifest_entry_is_named_without_a_traceback(tmp_path: Path):
@@ -123,3 +124,49 @@ def test_whole_ingest_stage_on_the_real_corpus(shared_corpus: Path, tmp_path: Pa
         )
         running = {line for line, n in lines.items() if n > len(pages) / 2 and len(line) > 3}
         assert not running, (folder.name, running)
+
+
+def _at_80(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args), env={"COLUMNS": "80"})
+    return result.exit_code, result.output
+
+
+def test_status_fits_80_columns_with_every_id_whole(built_settings):
+    code, output = _at_80("status", "--data-dir", str(built_settings.data_dir))
+    assert code == 0, output
+    lines = output.splitlines()
+    assert max(len(line.rstrip()) for line in lines) <= 80
+    meta = read_meta(current_version_dir(built_settings.index_root))
+    for doc_id in meta.documents:
+        assert doc_id in [line.strip() for line in lines], doc_id  # on a line of its own
+
+
+def test_ask_at_80_columns_folds_under_each_source_and_names_the_local_file(built_settings):
+    code, output = _at_80(
+        "ask",
+        "What is the maximum time for an examination to be reported?",
+        "--data-dir",
+        str(built_settings.data_dir),
+    )
+    assert code == 0, output
+    lines = [line.rstrip() for line in output.splitlines()]
+    assert max(len(line) for line in lines) <= 80
+    start = lines.index("Sources")
+    footer = next(i for i, line in enumerate(lines) if line.startswith("index "))
+    source = lines[start + 1 : footer]
+    assert source[0].startswith("[1] Diagnostic imaging network implementation guide.")
+    assert all(line.startswith("    ") for line in source[1:])  # folded under its text
+    joined = "".join(line.strip() for line in source)  # a long path folds; it is never cut
+    local = str(built_settings.cache_dir.resolve() / "network-guide-2021.pdf")
+    assert f"Localfile:{local},page3" in joined.replace(" ", "")
+
+
+def test_version_and_help_without_type_names():
+    code, output = _at_80("--version")
+    assert code == 0 and re.fullmatch(r"iga \(imaging-guidance-assistant\) \d+\.\d+\.\d+\n", output)
+    code, output = _at_80("ask", "--help")
+    assert code == 0
+    options = output.split("Options:")[1]
+    assert "<bool>" not in options and "<list[str]>" not in options
+    assert re.search(r"^  --json\s+Print the Answer as JSON", output, re.MULTILINE)
+    assert re.search(r"^  --k N\s+Passages to retrieve, 1-50\.", output, re.MULTILINE)

@@ -7,32 +7,20 @@ import shutil
 from pathlib import Path
 
 import pytest
-import typer
 import yaml
 from typer.testing import CliRunner
 
 from assistant.baseline import CHUNK_CHARS, OVERLAP_CHARS, chunk_pages
-from assistant.evaluate import (
-    BASELINE,
-    EvalResults,
-    choose_threshold,
-    compare_results,
-    eval_command,
-    metric_cutoffs,
-)
+from assistant.calibrate import choose_threshold, choose_weights, confidence
+from assistant.cli import app
+from assistant.eval_types import BASELINE, EvalResults, EvalSuite
 from assistant.metrics import ALL_TYPES
+from assistant.scoring import compare_results, metric_cutoffs
 from index.store import current_version_dir, read_meta
 from ingest.settings import Settings
 from tests.corpus_factory import FACTS, OUT_OF_SCOPE
 
 K = 5
-
-
-def _app() -> typer.Typer:
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    app.command("eval")(eval_command)
-    app.command("other")(lambda: None)  # a second command keeps `eval` a subcommand, as in `iga`
-    return app
 
 
 def _write_questions(path: Path) -> Path:
@@ -67,7 +55,7 @@ def evaluated(built_settings: Settings, tmp_path_factory: pytest.TempPathFactory
     questions = _write_questions(folder / "questions.yaml")
     out = folder / "out"
     result = CliRunner().invoke(
-        _app(),
+        app,
         [
             "eval",
             "--data-dir",
@@ -87,7 +75,9 @@ def evaluated(built_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 
 
 def _results(out: Path) -> EvalResults:
-    return EvalResults.model_validate_json((out / "results.json").read_text(encoding="utf-8"))
+    suite = EvalSuite.model_validate_json((out / "results.json").read_text(encoding="utf-8"))
+    assert len(suite.runs) == 1
+    return suite.runs[0]
 
 
 def test_eval_writes_report_results_and_chart(evaluated) -> None:
@@ -99,8 +89,8 @@ def test_eval_writes_report_results_and_chart(evaluated) -> None:
     assert results.systems == ["hybrid", "dense", "bm25", BASELINE]
     assert len(results.questions) == len(FACTS) + len(OUT_OF_SCOPE)
     assert all(set(q.systems) == set(results.systems) for q in results.questions)
-    assert "## Goals" in report and "| hybrid | dense | bm25 | baseline |" in report
-    assert "Not-covered threshold calibration" in report
+    assert "### Goals" in report and "| metric | hybrid | dense | bm25 | baseline |" in report
+    assert "### Not-covered calibration" in report and "### Worst answers (hybrid)" in report
     assert "Report:" in output
 
 
@@ -148,14 +138,15 @@ def test_eval_finds_the_generated_facts(evaluated) -> None:
 
 def test_eval_compare_reports_improvement_and_metric_delta(evaluated, tmp_path: Path) -> None:
     settings, questions, out, _ = evaluated
-    old = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    suite = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    old = suite["runs"][0]
     first = old["questions"][0]
     first["systems"]["hybrid"]["page_rank"] = None  # then: missed; now: found
     old["metrics"]["hybrid"][ALL_TYPES]["recall@1/page"] -= 0.25
-    (tmp_path / "old.json").write_text(json.dumps(old), encoding="utf-8")
+    (tmp_path / "old.json").write_text(json.dumps(suite), encoding="utf-8")
 
     result = CliRunner().invoke(
-        _app(),
+        app,
         [
             "eval",
             "--data-dir",
@@ -176,7 +167,7 @@ def test_eval_compare_reports_improvement_and_metric_delta(evaluated, tmp_path: 
 
     assert result.exit_code == 0, result.output
     assert "Improved (1," in result.output
-    assert f"{first['id']} [hybrid]: - -> 1" in result.output
+    assert f"{first['id']} [hybrid] page rank: - -> 1" in result.output
     assert "Regressed (0," in result.output
     assert "hybrid page recall@1:" in result.output and "(+0.250)" in result.output
     assert "Compared with an earlier run" in (tmp_path / "out" / "report.md").read_text()
@@ -209,7 +200,7 @@ def test_eval_calibrate_stores_threshold_with_served_index(
     assert calibration.threshold == run.threshold
     assert calibration.answered_rate == run.answered_after
     assert _results(out).threshold_source == "calibrated"
-    assert "Calibrated not-covered threshold" in output
+    assert "Calibrated on generated: threshold" in output
     assert read_meta(current_version_dir(built_settings.index_root)).calibration is None
 
 
@@ -247,3 +238,87 @@ def test_baseline_chunks_are_fixed_windows_within_each_page() -> None:
     assert [p.spans[0].start for p in first_page] == [0, 800, 1600]
     assert CHUNK_CHARS - OVERLAP_CHARS == 800
     assert [(p.first_page, p.last_page, p.text) for p in passages[3:]] == [(3, 3, "b" * 300)]
+
+
+def test_answer_scores_count_the_fact_only_among_answered_questions() -> None:
+    from assistant.eval_types import QuestionResult, SystemResult
+    from assistant.questions import ExpectedSource, QuestionType
+    from assistant.scoring import question_scores
+    from assistant.types import Outcome
+
+    def result(outcome: Outcome, fact: bool | None, kind=QuestionType.numeric) -> QuestionResult:
+        system = SystemResult(
+            page_rank=None,
+            doc_rank=None,
+            keyword_hit=False,
+            outcome=outcome,
+            best_dense=0.5,
+            fact_in_answer=fact,
+            verbatim=True if outcome is Outcome.answered else None,
+            seconds=0.01,
+            hits=[],
+        )
+        expected = [] if kind is QuestionType.out_of_scope else [ExpectedSource(doc="d", pages=[1])]
+        keywords = [] if kind is QuestionType.out_of_scope else ["x"]
+        return QuestionResult(
+            id="q",
+            question="?",
+            type=kind,
+            expected=expected,
+            keywords=keywords,
+            systems={"s": system},
+        )
+
+    right = question_scores(result(Outcome.answered, True), "s", 5).scores
+    wrong = question_scores(result(Outcome.answered, False), "s", 5).scores
+    declined = question_scores(result(Outcome.not_covered, None), "s", 5).scores
+    oos = question_scores(result(Outcome.answered, None, QuestionType.out_of_scope), "s", 5).scores
+
+    assert (right["fact"], right["fact/all"], right["answered"]) == (1.0, 1.0, 1.0)
+    assert (wrong["fact"], wrong["fact/all"]) == (0.0, 0.0)
+    assert "fact" not in declined and declined["fact/all"] == 0.0 and declined["answered"] == 0.0
+    assert oos["declined"] == 0.0 and oos["outcome"] == 0.0 and "fact" not in oos
+    assert right["verbatim"] == 1.0 and "verbatim" not in declined
+
+
+def test_choose_weights_adds_a_signal_only_when_it_declines_more() -> None:
+    # Dense cosine alone cannot separate these; coverage can.
+    answerable = [{"dense": 0.5, "coverage": 0.9}, {"dense": 0.6, "coverage": 0.8}] * 10
+    out_of_scope = [{"dense": 0.55, "coverage": 0.1}, {"dense": 0.58, "coverage": 0.2}]
+
+    weights, threshold = choose_weights(answerable, out_of_scope)
+
+    assert weights.get("coverage", 0) > 0
+    assert all(confidence(s, weights) >= threshold for s in answerable)
+    assert all(confidence(s, weights) < threshold for s in out_of_scope)
+    simple, _ = choose_weights(
+        [{"dense": 0.8, "coverage": 0.5}] * 20, [{"dense": 0.2, "coverage": 0.5}]
+    )
+    assert simple == {}
+
+
+def test_calibration_refuses_a_holdout_set(evaluated, tmp_path: Path) -> None:
+    settings, questions, _, _ = evaluated
+    holdout = tmp_path / "holdout.yaml"
+    data = yaml.safe_load(questions.read_text(encoding="utf-8")) | {"role": "holdout"}
+    holdout.write_text(yaml.safe_dump(data), encoding="utf-8")
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "eval",
+            "--data-dir",
+            str(settings.data_dir),
+            "--questions",
+            str(holdout),
+            "--calibrate",
+            "--modes",
+            "hybrid",
+            "--no-baseline",
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
+
+    assert result.exit_code == 1
+    assert "holdout sets are never used to choose settings" in " ".join(result.output.split())

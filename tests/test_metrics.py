@@ -10,7 +10,9 @@ import pytest
 
 from assistant.metrics import (
     QuestionScores,
+    fact_in_answer,
     first_relevant_rank,
+    is_verbatim,
     keyword_hit,
     mean_by_type,
     mrr_at_k,
@@ -299,3 +301,34 @@ def test_mean_by_type_groups_and_averages_reported_metrics() -> None:
 
 def test_mean_by_type_of_nothing_is_empty() -> None:
     assert mean_by_type([]) == {}
+
+
+@pytest.mark.parametrize(
+    ("answer", "keywords", "expected"),
+    [
+        pytest.param("About 13,025 staff work here.", ["13,025"], True, id="number-present"),
+        pytest.param("About 13,000 staff work here.", ["13,025"], False, id="close-is-not-equal"),
+        pytest.param(
+            "From 8 March\nto 8 April 2022.", ["8 march", "8 April 2022"], True, id="case-and-lines"
+        ),
+        pytest.param(
+            "From 8 March onwards.", ["8 March", "8 April 2022"], False, id="every-keyword"
+        ),
+    ],
+)
+def test_fact_in_answer_needs_every_keyword_in_the_answer_text(answer, keywords, expected):
+    assert fact_in_answer(answer, keywords) is expected
+
+
+@pytest.mark.parametrize(
+    ("quotes", "expected"),
+    [
+        pytest.param([("A fact.", ["Intro. A fact. More."])], True, id="substring"),
+        pytest.param([("cut at the\nbreak", ["cut at the\n\nbreak here"])], True, id="whitespace"),
+        pytest.param([("A Fact.", ["Intro. A fact. More."])], False, id="case-matters"),
+        pytest.param([("A fact.", ["Intro."]), ("Intro.", ["Intro."])], False, id="each-quote"),
+        pytest.param([("Two.", ["One.", "Two."])], True, id="any-cited-passage"),
+    ],
+)
+def test_is_verbatim_checks_each_quote_against_its_cited_passages(quotes, expected):
+    assert is_verbatim(quotes) is expected

@@ -14,6 +14,7 @@ from assistant.questions import (
     Question,
     QuestionSetError,
     QuestionType,
+    bundled_set_names,
     load_question_set,
 )
 from ingest.manifest import load_manifest
@@ -21,6 +22,7 @@ from ingest.manifest import load_manifest
 REPO = Path(__file__).parents[1]
 CORPUS = Path(__file__).parents[1].parent / "shared" / "corpus"
 DEV = QUESTIONS_DIR / "dev.yaml"
+HOLDOUT = QUESTIONS_DIR / "holdout.yaml"
 IMAGING = QUESTIONS_DIR / "imaging.yaml"
 DEV_DOCS = {
     "analystx-workforce-survey-2022",
@@ -44,9 +46,47 @@ OUT_OF_SCOPE_TERMS = {
     "oos-10": ["faster diagnosis", "28-day", "28 days", "suspected cancer"],
     "oos-11": ["sonograph", "ultrasound"],
     "oos-12": ["net zero", "carbon", "emission"],
+    "oos-13": ["pet-ct", "pet ct", "positron"],
+    "oos-14": ["pathology"],
+    "oos-15": ["nhs 111", "111 call"],
+    "oos-16": ["hospice"],
+    "oos-17": ["isotope", "nuclear medicine"],
+    "oos-18": ["colonoscop", "bowel"],
+    "oos-19": ["prescription charge"],
+    "oos-20": ["car park", "parking"],
+    "oos-21": ["registrar"],
+    "oos-22": ["hip and knee", "knee replacement", "hip replacement"],
+    "oos-23": ["dental", "dentist"],
+    "oos-24": ["contrast agent", "contrast medi"],
+}
+
+# The same check for the held-out set (written by someone other than the tuner; never tune on it).
+HOLDOUT_OUT_OF_SCOPE_TERMS = {
+    "ho-oos-01": ["consultant radiologist", "radiology workforce", "workforce census"],
+    "ho-oos-02": ["ai diagnostic fund", "imaging network", "chest x-ray"],
+    "ho-oos-03": ["dm01", "six weeks", "6 weeks", "diagnostic wait"],
+    "ho-oos-04": ["richards", "recovery and renewal"],
+    "ho-oos-05": ["tariff", "ct scan"],
+    "ho-oos-06": ["girft", "getting it right first time", "backlog"],
+    "ho-oos-07": ["image exchange", "exchange portal"],
+    "ho-oos-08": ["interventional radiolog", "procedures per year"],
+    "ho-oos-09": ["frontline digitisation", "march 2025"],
+    "ho-oos-10": ["federated data platform", "palantir"],
+    "ho-oos-11": ["cyber essentials"],
+    "ho-oos-12": ["nursing vacanc", "nurse vacanc", "vacancy rate"],
+    "ho-oos-13": ["virtual ward", "hospital at home"],
+    "ho-oos-14": ["south east london", "north east london"],
+    "ho-oos-15": ["endoscopy", "echocardiogra"],
+    "ho-oos-16": ["sickness absence", "absence rate"],
 }
 
 DEV_QUESTIONS = load_question_set(DEV).questions
+HOLDOUT_QUESTIONS = load_question_set(HOLDOUT).questions
+# Both sets are checked against the real PDFs in exactly the same way.
+CHECKED_SETS = {
+    "dev": (DEV, DEV_QUESTIONS, OUT_OF_SCOPE_TERMS),
+    "holdout": (HOLDOUT, HOLDOUT_QUESTIONS, HOLDOUT_OUT_OF_SCOPE_TERMS),
+}
 
 
 def _answerable(**changes: object) -> dict:
@@ -182,6 +222,23 @@ def test_missing_file_says_where_bundled_sets_are(tmp_path: Path) -> None:
         load_question_set(tmp_path / "absent.yaml")
 
 
+def test_bundled_set_loads_by_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+    assert load_question_set(Path("holdout")).name == "holdout"
+    with pytest.raises(
+        QuestionSetError, match=r"not found: nosuchset\. .*instead of a path: .*holdout"
+    ):
+        load_question_set(Path("nosuchset"))
+
+
+def test_a_file_wins_over_a_bundled_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("holdout").write_text(yaml.safe_dump({"name": "local", "questions": [_answerable()]}))
+
+    assert load_question_set(Path("holdout")).name == "local"
+
+
 @pytest.mark.parametrize(
     ("text", "says"),
     [
@@ -201,7 +258,7 @@ def test_malformed_file_is_reported(tmp_path: Path, text: str, says: str) -> Non
 # --- The bundled sets ---
 
 
-@pytest.mark.parametrize("path", [pytest.param(DEV, id="dev"), pytest.param(IMAGING, id="imaging")])
+@pytest.mark.parametrize("path", [QUESTIONS_DIR / f"{name}.yaml" for name in bundled_set_names()])
 def test_bundled_set_loads(path: Path) -> None:
     question_set = load_question_set(path)
 
@@ -221,10 +278,33 @@ def test_dev_set_has_the_planned_mix() -> None:
     assert per_doc.most_common(1)[0][0] == "data-driven-healthcare-2030-full"
 
 
-def test_every_out_of_scope_dev_question_has_checked_terms() -> None:
-    out_of_scope = {q.id for q in DEV_QUESTIONS if q.type is QuestionType.out_of_scope}
+def test_holdout_set_has_the_planned_mix() -> None:
+    types = Counter(question.type for question in HOLDOUT_QUESTIONS)
+    per_doc = Counter(doc for question in HOLDOUT_QUESTIONS for doc in question.doc_ids)
 
-    assert out_of_scope == set(OUT_OF_SCOPE_TERMS)
+    assert len(HOLDOUT_QUESTIONS) >= 60
+    assert set(types) == set(QuestionType)
+    assert types[QuestionType.list_] >= 12
+    assert types[QuestionType.date] + types[QuestionType.numeric] >= 10
+    assert types[QuestionType.out_of_scope] >= 15
+    assert set(per_doc) == DEV_DOCS
+    assert min(per_doc.values()) >= 5
+
+
+def test_holdout_set_shares_no_question_with_dev() -> None:
+    dev = {normalise_text(q.question) for q in DEV_QUESTIONS}
+    holdout = {normalise_text(q.question) for q in HOLDOUT_QUESTIONS}
+
+    assert not {q.id for q in DEV_QUESTIONS} & {q.id for q in HOLDOUT_QUESTIONS}
+    assert not dev & holdout
+
+
+@pytest.mark.parametrize("set_name", sorted(CHECKED_SETS))
+def test_every_out_of_scope_question_has_checked_terms(set_name: str) -> None:
+    _, questions, terms = CHECKED_SETS[set_name]
+    out_of_scope = {q.id for q in questions if q.type is QuestionType.out_of_scope}
+
+    assert out_of_scope == set(terms)
 
 
 def test_imaging_set_leaves_pages_unknown() -> None:
@@ -243,7 +323,7 @@ def test_imaging_set_documents_are_in_project_manifest() -> None:
     load_question_set(IMAGING, known_docs=known)
 
 
-# --- The dev set against the real PDFs ---
+# --- The dev and holdout sets against the real PDFs ---
 
 
 @pytest.fixture(scope="module")
@@ -260,17 +340,24 @@ def corpus_pages() -> dict[str, list[str]]:
 
 
 @pytest.mark.corpus
-def test_dev_set_documents_are_in_corpus_manifest() -> None:
+@pytest.mark.parametrize("set_name", sorted(CHECKED_SETS))
+def test_set_documents_are_in_corpus_manifest(set_name: str) -> None:
     if not CORPUS.is_dir():
         pytest.skip(f"development corpus not found at {CORPUS}")
     known = {entry.id for entry in load_manifest(CORPUS / "manifest.yaml").documents}
 
-    load_question_set(DEV, known_docs=known)
+    load_question_set(CHECKED_SETS[set_name][0], known_docs=known)
 
 
 @pytest.mark.corpus
 @pytest.mark.parametrize(
-    "question", [pytest.param(q, id=q.id) for q in DEV_QUESTIONS if q.answerable]
+    "question",
+    [
+        pytest.param(q, id=q.id)
+        for _, questions, _ in CHECKED_SETS.values()
+        for q in questions
+        if q.answerable
+    ],
 )
 def test_keywords_occur_on_expected_pages(
     question: Question, corpus_pages: dict[str, list[str]]
@@ -288,14 +375,21 @@ def test_keywords_occur_on_expected_pages(
         assert found, f"keyword {keyword!r} is on none of the expected pages"
 
 
+ALL_OUT_OF_SCOPE_TERMS = {
+    question_id: terms
+    for _, _, set_terms in CHECKED_SETS.values()
+    for question_id, terms in set_terms.items()
+}
+
+
 @pytest.mark.corpus
-@pytest.mark.parametrize("question_id", sorted(OUT_OF_SCOPE_TERMS))
+@pytest.mark.parametrize("question_id", sorted(ALL_OUT_OF_SCOPE_TERMS))
 def test_out_of_scope_terms_are_absent_from_corpus(
     question_id: str, corpus_pages: dict[str, list[str]]
 ) -> None:
     present = [
         (term, doc)
-        for term in OUT_OF_SCOPE_TERMS[question_id]
+        for term in ALL_OUT_OF_SCOPE_TERMS[question_id]
         for doc, pages in corpus_pages.items()
         if any(term in page for page in pages)
     ]

@@ -1,0 +1,456 @@
+"""Composes an answer from retrieved passages: which verbatim sentences, in which order.
+
+The recipe (no language model: every word is quoted from a cited passage):
+1. Cut the top passages into sentences and say what each is: prose, a list item, a line that
+   leads into a list, or a label that must never answer alone (a title, heading, signature,
+   caption, a line repeated on many pages).
+2. Score each sentence against the question: embedding cosine plus keyword overlap; for a date
+   or number question, prefer sentences that hold one.
+3. A list question gets the list itself: the items under the best-matching lead-in or heading,
+   in order, followed across passages (and page breaks) while the list goes on.
+4. Otherwise the best sentence, with the sentence before it when it leans on it ("This...",
+   "He..."), then at most two supporting sentences from other documents.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from assistant.intent import AnswerKind, holds_kind, kind_strength
+from index.sentences import sentence_spans
+from index.types import Hit
+
+MIN_WORDS = 6  # shorter prose "sentences" are mostly headings, bullets of nouns and table cells
+MIN_ITEM_WORDS = 2
+KEYWORD_WEIGHT = 0.3  # weight of the share of the question's keywords a sentence contains
+UNFINISHED_PENALTY = 0.05  # for sentences that do not end like one
+KIND_MARGIN = 0.25  # a date/number sentence is preferred while within this of the best
+KIND_PENALTY = 0.1  # for a date/number question, a sentence without one
+EXTEND_MARGIN = 0.1  # the next sentence joins the excerpt while within this of the best
+SUPPORT_MARGIN = 0.12  # supporting sentences from other documents score within this of the best
+MAX_SUPPORT = 2
+LIST_MARGIN = 0.20  # a list answers a list question while within this of the best sentence
+MAX_ITEMS = 12
+MAX_LIST_PASSAGES = 8  # passages a list is followed across
+LOOKAHEAD = 3  # sentences after an anchor within which its list must start
+DUPLICATE_COSINE = 0.92  # sentences this similar say the same thing (summary vs full report)
+SUPERSEDED_PENALTY = 0.05
+
+CAPTION = re.compile(r"^(Figure|Table|Chart|Box|Source|Note|Notes)\s*[\dA-Z.]*\s*[:.–-]", re.I)
+FINISHED = re.compile(r"[.!?][\"')\]”’]?$")
+NOT_GUIDANCE = re.compile(
+    r"\b(references|bibliography|endnotes|glossary|acknowledgements|contents|appendix|annex)\b",
+    re.I,
+)
+# An item's marker: a bullet, "a)", "(ii)", "1.", "A." or a numbered label ("Recommendation 3:").
+LABEL = re.compile(r"^(?P<word>[A-Z][a-z]+)\s+(?P<number>\d{1,2})\s*[:.–-]\s")
+ENUMERATOR = re.compile(r"^\(?(?:[a-z]|[ivx]{1,4}|\d{1,2}|[A-H])[.)]\s")
+# What may stand before an item's first sentence on its line: a bullet or an enumerator ("1.",
+# which the sentence splitter cuts off as a sentence of its own).
+MARKER_ONLY = re.compile(r"^\s*(?:[•▪◦●■‣∙*–-]|\(?(?:[a-z]|[ivx]{1,4}|\d{1,2}|[A-H])[.)])\s*$")
+LEANS_BACK = re.compile(
+    r"^(?:He|She|They|This|These|That|Those|Such|Their|His|Her|Its|However|Therefore|Thus|"
+    r"Furthermore|Moreover|As a result|In addition|Additionally|Both|Each of these|It also)\b"
+)
+WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
+SMALL_WORDS = {"and", "of", "the", "for", "in", "to", "a", "an", "on", "at", "by", "with", "&"}
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A sentence of a retrieved passage: where it lies, what it is and how it scored."""
+
+    hit: Hit
+    start: int
+    end: int
+    role: str  # "prose", "item", "lead-in" or "label"
+    marker: str = ""  # an item's kind of marker: "•", "a)", "Recommendation"...
+    number: int | None = None  # a numbered label's number
+    score: float = 0.0
+    raw: str = ""  # the exact slice of the passage (the key of its vector)
+    text: str = ""  # as quoted: the slice with its line breaks made spaces
+
+    def with_(self, **changes: object) -> Sentence:
+        """Return a copy with some fields changed (a new score, or the reranked hit)."""
+        # Not dataclasses.replace: it re-runs __init__, and answers copy thousands of these.
+        copy = object.__new__(Sentence)
+        copy.__dict__.update(self.__dict__, **changes)
+        return copy
+
+
+@dataclass
+class Composition:
+    """The chosen sentences in answer order, and how they were chosen."""
+
+    sentences: list[Sentence] = field(default_factory=list)
+    method: str = "sentence"  # "sentence" or "list"
+
+
+def passage_sentences(hit: Hit, *, boilerplate: set[str]) -> list[Sentence]:
+    """Return every sentence of a hit's passage, each with its role."""
+    text = hit.passage.text
+    sentences = []
+    for start, end in sentence_spans(text):
+        line_start = text.rfind("\n", 0, start) + 1
+        prefix = text[line_start:start]
+        first_of_paragraph = not prefix.strip() or bool(MARKER_ONLY.match(prefix))
+        raw = text[start:end]
+        role, marker, number = _role(raw, prefix, first_of_paragraph, hit, boilerplate)
+        quoted = " ".join(raw.split())
+        sentences.append(Sentence(hit, start, end, role, marker, number, 0.0, raw, quoted))
+    return sentences
+
+
+def _role(
+    raw: str, prefix: str, first: bool, hit: Hit, boilerplate: set[str]
+) -> tuple[str, str, int | None]:
+    """Return what a sentence is: its role, its item marker and its label number."""
+    text = " ".join(raw.split())
+    if normalise(text) in boilerplate or NOT_GUIDANCE.search(hit.passage.section or ""):
+        return "label", "", None
+    # A marked first sentence of a paragraph is a list item, even in title case ("• Chief
+    # Information Officers", "4. Establishing the NHS Digital Academy").
+    if first and not CAPTION.match(text) and "http" not in text:
+        bullet = prefix.strip()
+        if bullet:
+            enumerated = ENUMERATOR.match(f"{bullet} ")
+            return "item", _enumerator_kind(bullet) if enumerated else bullet, None
+        label = LABEL.match(text)
+        if label:
+            return "item", label["word"], int(label["number"])
+        enumerator = ENUMERATOR.match(text)
+        if enumerator:
+            return "item", _enumerator_kind(enumerator.group()), None
+    if _is_label(text, hit):
+        return "label", "", None
+    if text.endswith(":"):
+        return "lead-in", "", None
+    return "prose", "", None
+
+
+def _enumerator_kind(marker: str) -> str:
+    core = marker.strip("() .")
+    if core.isdigit():
+        return "1."
+    if core.isupper():
+        return "A."
+    return "a)" if not set(core) <= set("ivx") else "i)"
+
+
+def _is_label(text: str, hit: Hit) -> bool:
+    """Return whether a line names or labels rather than says: a title, heading, signature,
+    caption, link, a reference-list entry, or a sentence cut by a page break."""
+    words = WORD.findall(text)
+    if not words or text[0].islower() or "http" in text or CAPTION.match(text):
+        return True
+    section = hit.passage.section or ""
+    if NOT_GUIDANCE.search(section) or text == section:
+        return True
+    if normalise(text) == normalise(hit.document.entry.title):
+        return True
+    if FINISHED.search(text) or text.endswith(":"):
+        return False
+    # Unfinished and mostly capitalised words: a heading, a title or a signature block
+    # ("Chief Information Officer Health Education England").
+    content = [w for w in words if w.lower() not in SMALL_WORDS]
+    capitalised = sum(w[0].isupper() for w in content) / max(1, len(content))
+    return capitalised >= 0.6
+
+
+def normalise(text: str) -> str:
+    """Return a sentence's words, lowercased, for comparing sentences."""
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def quotable(sentence: Sentence, kind: AnswerKind) -> bool:
+    """Return whether a sentence may answer on its own, for this kind of question."""
+    words = word_count(sentence.text)
+    if sentence.role == "prose":
+        return words >= MIN_WORDS
+    if sentence.role == "item":
+        return words >= MIN_WORDS or (kind is AnswerKind.list_ and words >= MIN_ITEM_WORDS)
+    if sentence.role == "label":
+        # A cover or imprint line is how a report says when it was published.
+        return (
+            kind is AnswerKind.date
+            and words >= 3
+            and holds_kind(sentence.text, kind)
+            and sentence.hit.passage.first_page <= 2
+        )
+    return False  # a lead-in only leads into its list
+
+
+@functools.lru_cache(maxsize=65_536)
+def word_count(text: str) -> int:
+    """Return how many words a sentence has (letters, at least two)."""
+    return len(WORD.findall(text))
+
+
+def score_sentences(
+    sentences: Sequence[Sentence],
+    vectors: dict[str, np.ndarray],
+    query: np.ndarray,
+    overlap: dict[str, float],
+    kind: AnswerKind,
+) -> list[Sentence]:
+    """Return the sentences that have vectors, each scored against the question."""
+    scored = []
+    for sentence in sentences:
+        vector = vectors.get(sentence.raw)
+        if vector is None:
+            continue
+        score = float(vector @ query) + KEYWORD_WEIGHT * overlap.get(sentence.raw, 0.0)
+        if sentence.hit.document.entry.superseded_by is not None:
+            score -= SUPERSEDED_PENALTY
+        if not FINISHED.search(sentence.text) and sentence.role != "item":
+            score -= UNFINISHED_PENALTY
+        if kind in (AnswerKind.date, AnswerKind.number) and not holds_kind(sentence.text, kind):
+            score -= KIND_PENALTY
+        scored.append(sentence.with_(score=score))
+    return scored
+
+
+def compose(
+    scored: Sequence[Sentence],
+    kind: AnswerKind,
+    vectors: dict[str, np.ndarray],
+    *,
+    neighbours: Callable[[Hit, int], Hit | None],
+    sentences_of: Callable[[Hit], list[Sentence]],
+) -> Composition:
+    """Return the sentences that answer: a list, or an excerpt plus support.
+
+    `neighbours(hit, step)` gives the passage after (step 1) or before (step -1) a hit's passage
+    in its document, and `sentences_of(hit)` a passage's sentences with their roles.
+    """
+    candidates = [s for s in scored if quotable(s, kind)]
+    if not candidates:
+        return Composition()
+    ranked = sorted(candidates, key=lambda s: (-s.score, s.hit.rank, s.start))
+    best = _preferred(ranked, kind)
+
+    # A list question gets its list, when one matches nearly as well as the best sentence.
+    if kind is AnswerKind.list_:
+        items = _best_list(scored, best.score - LIST_MARGIN, neighbours, sentences_of)
+        if items:
+            return Composition(sentences=items, method="list")
+
+    # The best sentence with the one before it when it leans on it, then support.
+    excerpt = [best]
+    previous = _previous(best, sentences_of)
+    if previous is not None and LEANS_BACK.match(best.text):
+        excerpt.insert(0, previous)
+    # The excerpt grows by its closer-scoring neighbour, when that one nearly matches too.
+    before = None if len(excerpt) > 1 else _adjacent(best, scored, -1)
+    after = _adjacent(best, scored, 1)
+    near = [s for s in (before, after) if s is not None and s.score >= best.score - EXTEND_MARGIN]
+    if near:
+        extra = max(near, key=lambda s: s.score)
+        excerpt = [extra, *excerpt] if extra is before else [*excerpt, extra]
+    chosen = list(excerpt)
+    for sentence in ranked:
+        if len([s for s in chosen if s not in excerpt]) == MAX_SUPPORT:
+            break
+        if sentence.score < best.score - SUPPORT_MARGIN:
+            break
+        if _same_source(sentence, chosen):
+            continue
+        if kind in (AnswerKind.date, AnswerKind.number) and not holds_kind(sentence.text, kind):
+            continue
+        if not _says_something_new(sentence, chosen, vectors):
+            continue
+        chosen.append(sentence)
+    return Composition(sentences=chosen)
+
+
+SUPPORT_FROM = "document"  # support comes from other documents ("document") or passages
+
+
+def _same_source(sentence: Sentence, chosen: list[Sentence]) -> bool:
+    """Return whether a sentence comes from a source already quoted (a document, or a passage)."""
+    if SUPPORT_FROM == "document":
+        return sentence.hit.passage.doc_id in {s.hit.passage.doc_id for s in chosen}
+    return sentence.hit.passage.id in {s.hit.passage.id for s in chosen}
+
+
+def _preferred(ranked: list[Sentence], kind: AnswerKind) -> Sentence:
+    """Return the best sentence, or for a date or number question the best that holds one
+    (a full date before a bare year) while it scores within KIND_MARGIN of the best."""
+    if kind in (AnswerKind.date, AnswerKind.number):
+        close = [s for s in ranked if s.score >= ranked[0].score - KIND_MARGIN]
+        for strength in (2, 1):
+            for sentence in close:
+                if kind_strength(sentence.text, kind) >= strength:
+                    return sentence
+    return ranked[0]
+
+
+def _previous(sentence: Sentence, sentences_of: Callable[[Hit], list[Sentence]]) -> Sentence | None:
+    """Return the prose sentence just before this one in its passage, if there is one."""
+    before = [s for s in sentences_of(sentence.hit) if s.end <= sentence.start]
+    if before and before[-1].role == "prose":
+        return before[-1]
+    return None
+
+
+def _adjacent(sentence: Sentence, scored: Sequence[Sentence], step: int) -> Sentence | None:
+    """Return the scored prose sentence just after (step 1) or before (-1) this one in its
+    passage, if there is one."""
+    same = [s for s in scored if s.hit.passage.id == sentence.hit.passage.id]
+    if step > 0:
+        side = sorted((s for s in same if s.start >= sentence.end), key=lambda s: s.start)
+    else:
+        side = sorted((s for s in same if s.end <= sentence.start), key=lambda s: -s.start)
+    if side and side[0].role == "prose":
+        return side[0]
+    return None
+
+
+def _says_something_new(
+    sentence: Sentence, chosen: list[Sentence], vectors: dict[str, np.ndarray]
+) -> bool:
+    words = normalise(sentence.text)
+    for other in chosen:
+        if normalise(other.text) == words:
+            return False
+        a, b = vectors.get(sentence.raw), vectors.get(other.raw)
+        if a is not None and b is not None and float(a @ b) >= DUPLICATE_COSINE:
+            return False
+    return True
+
+
+def _best_list(
+    scored: Sequence[Sentence],
+    floor: float,
+    neighbours: Callable[[Hit, int], Hit | None],
+    sentences_of: Callable[[Hit], list[Sentence]],
+) -> list[Sentence]:
+    """Return the items of the list that best matches the question, or [] when none does.
+
+    A list is found from its anchor: a lead-in line ("... are:") or an item, scored against the
+    question. Its items are those of the same marker that follow the lead-in (or surround the
+    item), in order, across the passages of the document while the list goes on.
+    """
+    anchors = sorted(
+        (s for s in scored if _may_anchor(s) and s.score >= floor),
+        key=lambda s: (-s.score, s.hit.rank, s.start),
+    )
+    for anchor in anchors:
+        items = _list_items(anchor, neighbours, sentences_of)
+        if len(items) >= 2:
+            return items[:MAX_ITEMS]
+    return []
+
+
+def _may_anchor(sentence: Sentence) -> bool:
+    """Return whether a list can be found from this sentence: a lead-in, an item or a heading.
+
+    (Prose followed closely by a list was tried as an anchor too: on the development set it
+    answered list questions with the wrong lists, fact in answer 0.500 -> 0.489.)"""
+    is_heading = sentence.role == "label" and sentence.text == (sentence.hit.passage.section or "")
+    return sentence.role in ("lead-in", "item") or is_heading
+
+
+def _list_items(
+    anchor: Sentence,
+    neighbours: Callable[[Hit, int], Hit | None],
+    sentences_of: Callable[[Hit], list[Sentence]],
+) -> list[Sentence]:
+    """Return the items of the list an anchor belongs to (or leads into), in document order."""
+    # The passages the list may run across, in order: the anchor's, and those after it (and,
+    # for an item anchor, before it, since the list may have started earlier).
+    passages = [anchor.hit]
+    for step in (1, -1) if anchor.role == "item" else (1,):
+        hit = anchor.hit
+        for _ in range(MAX_LIST_PASSAGES):
+            found = neighbours(hit, step)
+            if found is None:
+                break
+            passages = [*passages, found] if step == 1 else [found, *passages]
+            hit = found
+
+    # Walk the sentences in order, keeping the items of the anchor's kind of marker.
+    sequence: list[Sentence] = []
+    seen: set[tuple[str, str]] = set()
+    for hit in passages:
+        for sentence in sentences_of(hit):
+            key = (hit.passage.doc_id, normalise(sentence.text))
+            if key in seen:
+                continue  # the overlap between neighbouring passages
+            seen.add(key)
+            sequence.append(sentence)
+    at = next(
+        i
+        for i, s in enumerate(sequence)
+        if s.hit.passage.id == anchor.hit.passage.id and s.start == anchor.start
+    )
+    leads = anchor.role != "item"  # a lead-in or a heading: the list follows it
+    if not leads:
+        return _run(sequence, at, anchor.marker, lead_in=False)
+    for offset, sentence in enumerate(sequence[at + 1 : at + 1 + LOOKAHEAD], start=at + 1):
+        if sentence.role == "item":
+            return _run(sequence, offset - 1, sentence.marker, lead_in=True)
+    return []
+
+
+def _run(sequence: list[Sentence], at: int, marker: str, *, lead_in: bool) -> list[Sentence]:
+    """Return the run of items with this marker around position `at` (after it for a lead-in).
+
+    Bulleted items must follow each other, allowing a caption or a short aside between them;
+    numbered labels ("Recommendation 4:") may have paragraphs between them, and stop when the
+    numbering does.
+    """
+    numbered = marker[:1].isupper() and marker not in ("A.",)
+    gap_limit = 12 if numbered else 2
+
+    def collect(indices: range) -> list[Sentence]:
+        found, gap = [], 0
+        for i in indices:
+            sentence = sequence[i]
+            if sentence.role == "item" and sentence.marker == marker:
+                found.append(sentence)
+                gap = 0
+            elif sentence.role == "item" or (not numbered and sentence.role == "lead-in"):
+                break  # another list begins
+            else:
+                gap += 1
+                if gap > gap_limit:
+                    break
+        return found
+
+    if lead_in:
+        items = collect(range(at + 1, len(sequence)))
+    else:
+        before = collect(range(at - 1, -1, -1))[::-1]
+        items = [*before, sequence[at], *collect(range(at + 1, len(sequence)))]
+    items = [s for s in items if s.role == "item"]
+    if numbered:
+        items = _consecutive_numbers(items)
+    # One sentence per item: its first, which carries the point.
+    first_of_item: list[Sentence] = []
+    paragraphs: set[tuple[str, int]] = set()
+    for item in items:
+        key = (item.hit.passage.id, item.hit.passage.text.rfind("\n", 0, item.start))
+        if key not in paragraphs:
+            paragraphs.add(key)
+            first_of_item.append(item)
+    return first_of_item
+
+
+def _consecutive_numbers(items: list[Sentence]) -> list[Sentence]:
+    """Return the longest run of numbered items counting up by one."""
+    best: list[Sentence] = []
+    run: list[Sentence] = []
+    for item in items:
+        if run and item.number == (run[-1].number or 0) + 1:
+            run.append(item)
+        else:
+            run = [item]
+        if len(run) > len(best):
+            best = list(run)
+    return best

@@ -1,0 +1,99 @@
+"""Reads what kind of answer a question wants: a list, a date, a number, a definition, or a fact.
+
+The kind changes how the answer is composed (assistant/compose.py): a list question gets the
+list's items, a date or number question a sentence that holds one. It is read from the
+question's wording alone, with a few patterns a reader can check; a question that fits none is
+a plain `fact` question and gets the best sentence.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from enum import StrEnum
+
+
+class AnswerKind(StrEnum):
+    list_ = "list"
+    date = "date"
+    number = "number"
+    definition = "definition"
+    fact = "fact"
+
+
+_LIST = re.compile(
+    r"^\s*(?:list|name|outline|enumerate|summari[sz]e)\b"
+    r"|^\s*(?:what|which)\s+(?:are|were)\b"
+    r"|\b(?:recommendations?|recommend(?:s|ed)?|findings|principles|priorities|barriers|"
+    r"challenges|themes|actions|steps|benefits|objectives|aims|areas of|key (?:points|messages))\b"
+    r"|^\s*(?:what|which)\s+\w+s\s+(?:do|did|does|are|were|will|should|would)\b",
+    re.IGNORECASE,
+)
+_DATE = re.compile(
+    r"^\s*when\b|\bwhat\s+(?:date|year|month|day)\b|\bin\s+which\s+(?:year|month)\b"
+    r"|\bwhich\s+(?:year|month)\b|\bhow\s+long\s+ago\b|\bby\s+when\b|\bwhat\s+period\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    r"\bhow\s+(?:many|much|long|often|big|large|far)\b"
+    r"|\bwhat\s+(?:proportion|percentage|per\s*cent|share|fraction|number|size|cost|amount|"
+    r"ratio|rate|total|figure|level)\b|\bby\s+how\s+much\b|\bwhat\s+is\s+the\s+(?:total|number)\b",
+    re.IGNORECASE,
+)
+_DEFINITION = re.compile(
+    r"^\s*(?:what\s+(?:is|are)\s+(?:meant\s+by\s+)?(?:an?\s+|the\s+)?[\w'’()/ -]{1,40}\??\s*$"
+    r"|what\s+does\s+[\w'’()/ -]{1,40}\s+(?:mean|stand\s+for)\b|define\b|\bdefinition\s+of\b"
+    r"|\bmeaning\s+of\b)",
+    re.IGNORECASE,
+)
+
+# Dates as guidance prints them: "8 March 2022", "March 2021", "spring 2022", "24/03/2021";
+# a bare year ("in 2030", "2023/24") is a weaker answer to "when".
+_MONTH = (
+    r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)"
+)
+DATE_TEXT = re.compile(
+    rf"\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}\b|\b{_MONTH}\s+(?:\d{{1,2}},?\s+)?\d{{4}}\b"
+    r"|\b(?:spring|summer|autumn|winter)\s+\d{4}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
+    r"|\b\d{4}-\d{2}-\d{2}\b",
+    re.IGNORECASE,
+)
+YEAR_TEXT = re.compile(r"\b(?:19|20)\d{2}(?:\s*[/–-]\s*\d{2,4})?\b")
+NUMBER_TEXT = re.compile(
+    r"\d[\d,.]*\s*(?:%|per\s*cent|percent)|£\s?\d|\b\d{1,3}(?:,\d{3})+\b|\b\d+(?:\.\d+)?\b"
+    r"|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
+    r"fifty|hundred|thousand|million|billion|dozen)\b",
+    re.IGNORECASE,
+)
+
+
+def answer_kind(question: str) -> AnswerKind:
+    """Return the kind of answer a question asks for."""
+    if _DATE.search(question):
+        return AnswerKind.date
+    if _NUMBER.search(question):
+        return AnswerKind.number
+    if _LIST.search(question):
+        return AnswerKind.list_
+    if _DEFINITION.search(question):
+        return AnswerKind.definition
+    return AnswerKind.fact
+
+
+def holds_kind(text: str, kind: AnswerKind) -> bool:
+    """Return whether a sentence holds what a date or number question asks for (True for other
+    kinds): a date (or at least a year), or a number that is not only a year."""
+    return kind_strength(text, kind) > 0
+
+
+@functools.lru_cache(maxsize=65_536)
+def kind_strength(text: str, kind: AnswerKind) -> int:
+    """Return how well a sentence holds what the question asks for: 2 a date (or a number),
+    1 only a year, 0 nothing of the kind; 2 for questions of other kinds."""
+    if kind is AnswerKind.date:
+        return 2 if DATE_TEXT.search(text) else int(bool(YEAR_TEXT.search(text)))
+    if kind is AnswerKind.number:
+        years = {m.group() for m in re.finditer(r"\b(?:19|20)\d{2}\b", text)}
+        return 2 * any(m.group().strip() not in years for m in NUMBER_TEXT.finditer(text))
+    return 2
