@@ -20,8 +20,10 @@ from ingest.types import Passage
 BULLET = re.compile(r"^\s*(?:[•▪◦●■‣∙*–-]\s*)?")  # a list marker is not part of the sentence
 SENTENCE_MEMORY = 50_000  # sentence vectors kept in memory (~1.5 kB each)
 PREPARE_BATCH = 32
-# Sentences are short: 64-128 per batch embedded them ~20% faster than 32 (measured on 600).
-SENTENCE_BATCH = 128
+# Sentences are short: 64 or 128 per batch embedded them ~20% faster than 32 (measured on
+# 600). 128 of the longest (256 tokens) need ~400 MB of attention scores, and took a build's
+# peak to 1.24 GB, so 64.
+SENTENCE_BATCH = 64
 ENUMERATOR_ONLY = re.compile(r"^\s*\(?(?:\d{1,2}|[a-zA-Z]|[ivx]{1,4})[.)]$")
 # A line that ends mid-sentence: a letter, digit or comma last, not closing punctuation.
 RUNS_ON = re.compile(r"[A-Za-z0-9,’'\)]\s*$")
