@@ -44,7 +44,12 @@ from assistant.types import (
     Outcome,
 )
 from index.retrieve import SearchIndex, bm25_tokenize
-from index.sentences import SentenceVectors, SharedEmbedder, sentence_spans
+from index.sentences import (
+    SentenceVectors,
+    SharedEmbedder,
+    sentence_spans,
+    sentence_store_path,
+)
 from index.store import served_version
 from index.types import Hit, IndexedDocument, Mode, SearchFilters
 from ingest.chunk import embedding_text
@@ -90,7 +95,7 @@ class Assistant:
         self.labels = _page_labels(settings, index.meta.documents)
         self.local_files = _local_files(settings, index.meta.documents)
         self.sentences = SentenceVectors(
-            index.embedder, sentence_store_path(settings, index.embedder)
+            index.embedder, sentence_store_path(settings.data_dir, index.embedder.info)
         )
         self.boilerplate = _boilerplate(index)
         self._sentences_of: dict[str, list[Sentence]] = {}
@@ -505,16 +510,6 @@ class Assistant:
             entry = self.index.meta.documents[successor].entry
             return f"{entry.title} ({entry.published:%B %Y})"
         return successor
-
-
-def sentence_store_path(settings: Settings, embedder: object) -> Path:
-    """Return the SQLite file that keeps a model's sentence vectors across index versions."""
-    info = embedder.info  # type: ignore[attr-defined]
-    return (
-        settings.data_dir
-        / "embeddings"
-        / f"sentences-{info.name}-{(info.sha256 or 'hub')[:12]}-{info.dtype}.sqlite"
-    )
 
 
 def _rerank(

@@ -253,22 +253,32 @@ def build(
         progress=console.is_terminal,
     )
     lines.summary(report)
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if report.published:
-        _prepare_answers(settings)
+        console.print(
+            f"Answer sentences: {report.sentences}, {report.sentences_embedded} embedded this run",
+            highlight=False,
+        )
+    if report.stages:
+        console.print(stage_line(report.stages), highlight=False)
     lines.close(report)
     if strict and (report.failed or report.missing):
         raise typer.Exit(1)
 
 
-def _prepare_answers(settings: Settings) -> None:
-    """Embed the new version's quotable sentences now, so the first answers are fast."""
-    from assistant.answer import Assistant
-
-    started = time.perf_counter()
-    preparing = errors.status("Preparing answer sentences...") if errors.is_terminal else None
-    with preparing or contextlib.nullcontext():
-        new = Assistant.load(settings).prepare_sentences(save=True)
-    console.print(f"Prepared {new} new answer sentences in {time.perf_counter() - started:.1f} s")
+def stage_line(stages: dict[str, float], width: int = 80) -> str:
+    """Return the build's seconds per stage as "Stages: fetch 0.1 s · ...", wrapped at `width`."""
+    items = [f"{stage} {seconds:.1f} s" for stage, seconds in stages.items()]
+    lines, line = [], "Stages:"
+    for item in items:
+        candidate = f"{line} {item}" if line.endswith(":") else f"{line} · {item}"
+        if len(candidate) > width and not line.endswith(":"):
+            lines.append(line)
+            candidate = f"        {item}"
+        line = candidate
+    lines.append(line)
+    return "\n".join(lines)
 
 
 @app.command()

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
+import shutil
+import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from index.embed import Embedder, EmbeddingCache, content_key, weights_sha256
+from index.embed import (
+    Embedder,
+    EmbeddingCache,
+    content_key,
+    resolve_dtype,
+    vector_store_path,
+    weights_sha256,
+)
 from index.retrieve import bm25_tokenize
+from index.sentences import embed_sentences, sentence_store_path
 from index.store import (
     BM25_DIR,
     DENSE,
@@ -23,11 +35,13 @@ from index.store import (
     current_version_dir,
     publish,
     read_meta,
+    remove_staging,
     staging_dir,
     write_meta,
 )
 from index.types import INDEX_FORMAT, Calibration, IndexedDocument, IndexMeta, ModelInfo
 from ingest.chunk import embedding_text
+from ingest.errors import IgaError
 from ingest.fetch import FetchOutcome, fetch_documents, load_record
 from ingest.pipeline import (
     IngestOutcome,
@@ -57,12 +71,50 @@ class BuildReport(BaseModel):
     documents: dict[str, IndexedDocument] = Field(
         default_factory=dict, description="What the served index holds of each document."
     )
+    warnings: list[str] = Field(
+        default_factory=list, description="Indexed documents with pages that cannot be searched."
+    )
     passages: int = 0
     embedded: int = Field(default=0, description="Passages sent to the model (cache misses).")
+    sentences: int = Field(default=0, description="Distinct sentences with a stored vector.")
+    sentences_embedded: int = Field(default=0, description="Sentences sent to the model.")
+    stages: dict[str, float] = Field(
+        default_factory=dict, description="Wall seconds per stage, in STAGES order."
+    )
     seconds: float = 0.0
 
 
 Progress = Callable[[str], None]
+STAGES = (
+    "fetch",
+    "extract",
+    "clean and chunk",
+    "embed passages",
+    "embed sentences",
+    "keyword index",
+    "write",
+)
+
+
+class _Stopwatch:
+    """Adds up wall seconds per stage."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(stage, time.perf_counter() - started)
+
+    def add(self, stage: str, seconds: float) -> None:
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
+
+    def report(self) -> dict[str, float]:
+        return {stage: round(self.seconds.get(stage, 0.0), 2) for stage in STAGES}
 
 
 def build_index(
@@ -79,21 +131,38 @@ def build_index(
     """Return the report of bringing the index up to date with the manifest's documents."""
     started = time.perf_counter()
     root = settings.index_root
+    watch = _Stopwatch()
     with build_lock(root):
+        # Staging folders of killed builds are garbage: nothing else writes there.
+        remove_staging(root)
+
         # Fetch and ingest; each step skips documents whose bytes did not change.
         failed: dict[str, str] = {}
         if fetch:
-            for outcome in fetch_documents(manifest, settings, mirror=mirror, on_progress=on_fetch):
+            with watch("fetch"):
+                outcomes = fetch_documents(manifest, settings, mirror=mirror, on_progress=on_fetch)
+            for outcome in outcomes:
                 if outcome.status in ("failed", "skipped"):
                     failed[outcome.doc_id] = outcome.message
+
+        # Extraction runs two documents at a time in child processes. Loading the model in a
+        # thread meanwhile was tried: on a busy 2-core machine it gained nothing measurable and
+        # put the parsers' memory on top of the model's (peak 1.3 GB).
         # Documents never fetched were reported by fetch: ingest only those with a file.
+        spec = resolve_model(settings.model)
+        key = chunking_key(settings)
         fetched = [e.id for e in manifest.documents if load_record(settings, e.id) is not None]
+        ingest_started = time.perf_counter()
+        ingested = []
         if fetched:
-            for outcome in ingest_documents(
-                manifest, settings, only=fetched, force=force, on_progress=on_ingest
-            ):
-                if outcome.status == "failed":
-                    failed.setdefault(outcome.doc_id, outcome.message)
+            with _writing("the documents' passages", settings.passages_dir):
+                ingested = ingest_documents(
+                    manifest, settings, only=fetched, force=force, on_progress=on_ingest
+                )
+        _split_ingest_time(watch, ingested, time.perf_counter() - ingest_started)
+        for outcome in ingested:
+            if outcome.status == "failed":
+                failed.setdefault(outcome.doc_id, outcome.message)
         for entry in manifest.documents:
             if entry.id not in fetched:
                 failed.setdefault(
@@ -109,12 +178,11 @@ def build_index(
         report = _diff(previous, documents, failed)
         report.missing = [e.id for e in manifest.documents if e.id not in documents]
         report.documents = documents
-        key = chunking_key(settings)
-        spec = resolve_model(settings.model)
+        report.warnings = _unsearchable(documents)
         same_model = (
             previous is not None
             and previous.model.name == spec.name
-            and previous.model.dtype == settings.embed_dtype
+            and previous.model.dtype == resolve_dtype(settings.embed_dtype)
             and previous.model.sha256 == weights_sha256(spec)
             and previous.chunking == key
         )
@@ -129,42 +197,145 @@ def build_index(
             report.passages = previous.passages
             report.documents = previous.documents
             report.seconds = round(time.perf_counter() - started, 2)
+            report.stages = watch.report()
             if previous.failures != failed:
-                _refresh_failures(root, previous, failed)
+                with _writing("the index metadata", root):
+                    _refresh_failures(root, previous, failed)
             return report
 
-        # Embed what the cache lacks, then write and publish a new version. With nothing to
-        # index, the served version (if any) stays: the report's `missing` says what to add.
+        # Embed what the caches lack: passages for search, their sentences for answers. With
+        # nothing to index, the served version (if any) stays: `missing` says what to add.
         passages = [p for doc_id in sorted(documents) for p in load_passages(settings, doc_id)]
         if not passages:
             report.version = previous.version if previous else None
             report.documents = previous.documents if previous else {}
             report.missing = [e.id for e in manifest.documents if e.id not in report.documents]
+            report.stages = watch.report()
             report.seconds = round(time.perf_counter() - started, 2)
             return report
+        with watch("embed passages"):
+            embedder = Embedder(
+                spec, dtype=settings.embed_dtype, batch_size=settings.embed_batch_size
+            )
+            with _writing("passage vectors", settings.data_dir):
+                vectors, report.embedded = cached_vectors(
+                    passages, embedder, settings, progress=progress
+                )
+        with watch("embed sentences"), _writing("sentence vectors", settings.data_dir):
+            report.sentences, report.sentences_embedded = embed_sentences(
+                passages,
+                embedder,
+                sentence_store_path(settings.data_dir, embedder.info),
+                progress=progress,
+            )
+
+        # Write the new version beside the served one and switch to it.
         version = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
         staging = staging_dir(root, version)
-        embedder = Embedder(spec, dtype=settings.embed_dtype, batch_size=settings.embed_batch_size)
-        vectors, report.embedded = cached_vectors(passages, embedder, settings, progress=progress)
-        write_version(
-            staging,
-            passages,
-            vectors,
-            settings,
-            version=version,
-            model=embedder.info,
-            documents=documents,
-            failures=failed,
-            calibration=previous.calibration if previous and same_model else None,
-            started=started,
-        )
-        publish(root, staging, version, keep=settings.keep_versions)
+        try:
+            write_version(
+                staging,
+                passages,
+                vectors,
+                settings,
+                version=version,
+                model=embedder.info,
+                documents=documents,
+                failures=failed,
+                calibration=previous.calibration if previous and same_model else None,
+                started=started,
+                watch=watch,
+            )
+            with watch("write"), _writing("the new version", root):
+                publish(root, staging, version, keep=settings.keep_versions)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        report.stages = watch.report()
 
         report.version = version
         report.published = True
         report.passages = len(passages)
         report.seconds = round(time.perf_counter() - started, 2)
         return report
+
+
+def _split_ingest_time(watch: _Stopwatch, outcomes: list[IngestOutcome], wall: float) -> None:
+    """Charge ingest's wall time to extract and to clean-and-chunk, in proportion to the time
+    each took per document (documents run two at a time, so their own times overlap)."""
+    extract = sum(o.extract_seconds for o in outcomes)
+    chunk = sum(o.chunk_seconds for o in outcomes)
+    share = extract / (extract + chunk) if extract + chunk > 0 else 1.0
+    watch.add("extract", wall * share)
+    watch.add("clean and chunk", wall * (1 - share))
+
+
+def _unsearchable(documents: dict[str, IndexedDocument]) -> list[str]:
+    """Return one warning per indexed document with pages that have no text layer."""
+    warnings = []
+    for doc_id, document in sorted(documents.items()):
+        empty = len(document.empty_pages)
+        if empty == document.pages and empty:
+            warnings.append(
+                f"{doc_id}: {empty} of {empty} pages have no text layer: not searchable; "
+                "OCR is not done"
+            )
+        elif empty:
+            warnings.append(
+                f"{doc_id}: {empty} of {document.pages} pages have no text layer and cannot be "
+                "found by search; OCR is not done"
+            )
+    return warnings
+
+
+class DiskFull(IgaError):
+    """A write failed for lack of space; the served index was left as it was."""
+
+
+@contextlib.contextmanager
+def _writing(what: str, folder: Path) -> Iterator[None]:
+    """Turn a failed write into one line naming the folder, what was written and the free space."""
+    try:
+        yield
+    except (OSError, sqlite3.Error, RuntimeError) as exc:
+        free = _free_bytes(folder)
+        # numpy's tofile (inside bm25s) reports a short write without an errno, faiss raises
+        # RuntimeError and SQLite "database or disk is full": judge by the free space too.
+        full = (
+            getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+            or any(sign in str(exc) for sign in ("No space left", "disk is full"))
+            or (free is not None and free < 1 << 20)
+        )
+        if full:
+            raise DiskFull(
+                f"disk full in {folder} while writing {what} "
+                f"({_size(free)} free): free some space and rerun `iga build`; "
+                "the served index is unchanged"
+            ) from None
+        if isinstance(exc, RuntimeError):
+            raise
+        raise IgaError(
+            f"could not write {what} in {folder} ({exc}): the served index is unchanged"
+        ) from None
+
+
+def _free_bytes(folder: Path) -> int | None:
+    for candidate in (folder, *folder.parents):
+        try:
+            return shutil.disk_usage(candidate).free
+        except OSError:
+            continue
+    return None
+
+
+def _size(count: int | None) -> str:
+    if count is None:
+        return "unknown"
+    for unit in ("bytes", "kB", "MB", "GB"):
+        if count < 1000 or unit == "GB":
+            return f"{count:,.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1000
+    return f"{count:.1f} GB"
 
 
 def _indexable(
@@ -236,11 +407,8 @@ def cached_vectors(
     """Return one vector per passage and how many had to be embedded (the rest were cached)."""
     texts = [embedding_text(p) for p in passages]
     keys = [content_key(t) for t in texts]
-    cache_name = (
-        f"{embedder.info.name}-{(embedder.info.sha256 or 'hub')[:12]}-{embedder.info.dtype}"
-    )
     cache = EmbeddingCache(
-        settings.data_dir / "embeddings" / f"{cache_name}.sqlite", embedder.info.dimension
+        vector_store_path(settings.data_dir, embedder.info), embedder.info.dimension
     )
     try:
         found = cache.get_many(keys)
@@ -270,6 +438,7 @@ def write_version(
     failures: dict[str, str] | None = None,
     calibration: Calibration | None = None,
     started: float | None = None,
+    watch: _Stopwatch | None = None,
 ) -> IndexMeta:
     """Write every file of an index version into its staging folder; return its metadata.
 
@@ -278,9 +447,14 @@ def write_version(
     order (SearchIndex relies on it); `started` is when the build began, for its duration.
     """
     started = time.perf_counter() if started is None else started
-    dense_kind = _write_dense(staging / DENSE, vectors, settings)
-    _write_bm25(staging / BM25_DIR, passages)
-    _write_passages(staging, passages, sorted(documents))
+    watch = watch or _Stopwatch()
+    with watch("keyword index"), _writing("the keyword index", staging):
+        _write_bm25(staging / BM25_DIR, passages)
+    with watch("write"):
+        with _writing("the dense index", staging):
+            dense_kind = _write_dense(staging / DENSE, vectors, settings)
+        with _writing("the passages", staging):
+            _write_passages(staging, passages, sorted(documents))
     meta = IndexMeta(
         format=INDEX_FORMAT,
         version=version,
@@ -292,9 +466,11 @@ def write_version(
         dense_kind=dense_kind,
         chunking=chunking_key(settings),
         build_seconds=round(time.perf_counter() - started, 2),
+        build_stages=watch.report(),
         calibration=calibration,
     )
-    (staging / META).write_text(meta.model_dump_json(indent=2), encoding="utf-8")
+    with watch("write"), _writing("the index metadata", staging):
+        (staging / META).write_text(meta.model_dump_json(indent=2), encoding="utf-8")
     return meta
 
 

@@ -111,11 +111,14 @@ def write_meta(folder: Path, meta: IndexMeta) -> None:
 
 def _write_atomic(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with temporary.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    try:
+        with temporary.open("w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _prune(root: Path, *, keep: int, serving: str) -> None:
@@ -128,8 +131,15 @@ def _prune(root: Path, *, keep: int, serving: str) -> None:
     for folder in folders[keep:]:
         if folder.name != serving:
             shutil.rmtree(folder, ignore_errors=True)
-    for folder in builds_dir(root).glob(".tmp-*"):
+    remove_staging(root)
+
+
+def remove_staging(root: Path) -> int:
+    """Remove the staging folders of interrupted builds (call with the lock held); return how many."""
+    folders = list(builds_dir(root).glob(".tmp-*"))
+    for folder in folders:
         shutil.rmtree(folder, ignore_errors=True)
+    return len(folders)
 
 
 @contextlib.contextmanager
@@ -137,11 +147,13 @@ def build_lock(root: Path) -> Iterator[None]:
     """Hold the build lock; raise BuildLocked at once if another live build has it.
 
     flock is released by the kernel when its holder dies, so a lock left by a killed build
-    is never stale: the next build simply takes it.
+    is never stale: the next build simply takes it. A forked child would share the lock (and
+    keep it past its parent's death), so every child forked while it is held closes its copy.
     """
     root.mkdir(parents=True, exist_ok=True)
     path = root / "build.lock"
     handle = path.open("a+")
+    os.register_at_fork(after_in_child=handle.close)
     try:
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

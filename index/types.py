@@ -85,6 +85,9 @@ class IndexMeta(BaseModel):
     dense_kind: str = Field(description="'flat' (exact) or 'hnsw' (approximate).")
     chunking: dict[str, str | int]
     build_seconds: float = 0.0
+    build_stages: dict[str, float] = Field(
+        default_factory=dict, description="Wall seconds per build stage (index/build.py STAGES)."
+    )
     calibration: Calibration | None = None
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import io
 import logging
 import math
 import multiprocessing
+import os
 import re
+import signal
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -75,6 +78,7 @@ def extract_document(
     # Parse in a child process, which can be killed if the parser spins.
     reader = _read_pdf if fmt == DocumentFormat.pdf else _read_html
     payload = _run_with_time_limit(reader, data, doc_id=doc_id, path=path, timeout_s=timeout_s)
+    parsed = time.perf_counter()
 
     # Clean here: the parser is the part that can hang, not these rules.
     if fmt == DocumentFormat.pdf:
@@ -86,6 +90,7 @@ def extract_document(
         sha256=hashlib.sha256(data).hexdigest(),
         pages=pages,
         seconds=round(time.perf_counter() - started, 3),
+        parse_seconds=round(parsed - started, 3),
         warnings=warnings,
     )
 
@@ -148,7 +153,9 @@ def _run_with_time_limit(
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(reader, data, sender), name=f"extract {doc_id}")
+    process = context.Process(
+        target=_child, args=(reader, data, sender, os.getpid()), name=f"extract {doc_id}"
+    )
     process.start()
     sender.close()
     message: Payload | None = None
@@ -186,8 +193,30 @@ def _run_with_time_limit(
     return message["result"]
 
 
-def _child(reader: Callable[[bytes], Payload], data: bytes, sender: Connection) -> None:
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when the one that started it dies (Linux only).
+
+    Without it, a `kill -9` of the build left the parser running, re-parented to init, holding
+    what the build had open. The signal follows the parent *thread*; the thread that starts a
+    child waits for it, so it outlives the child unless the whole process dies.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the time limit still bounds the child
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
+def _child(
+    reader: Callable[[bytes], Payload], data: bytes, sender: Connection, parent: int
+) -> None:
     """Child process body: run the reader and send back its plain-data result or the error."""
+    _die_with_parent(parent)
     # Parser warnings become document warnings instead of log lines from a child process.
     records: list[str] = []
     handler = _ListHandler(records)

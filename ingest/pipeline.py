@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ingest.chunk import chunk_document
 from ingest.errors import IgaError
@@ -37,6 +37,8 @@ class IngestOutcome(BaseModel):
     status: Literal["ingested", "unchanged", "failed"]
     message: str = ""
     record: IngestRecord | None = None
+    extract_seconds: float = Field(default=0.0, description="Reading and parsing the file.")
+    chunk_seconds: float = Field(default=0.0, description="Cleaning the pages and cutting them.")
 
 
 def chunking_key(settings: Settings) -> dict[str, str | int]:
@@ -95,14 +97,10 @@ def _ingest_one(
         )
 
     # Exit early if the passages were cut from these bytes with these settings.
-    previous = load_ingest_record(settings, entry.id)
-    if (
-        not force
-        and previous is not None
-        and previous.sha256 == fetched.sha256
-        and previous.chunking == key
-    ):
-        return IngestOutcome(doc_id=entry.id, status="unchanged", record=previous)
+    if not force and not needs_ingest(settings, entry, key):
+        return IngestOutcome(
+            doc_id=entry.id, status="unchanged", record=load_ingest_record(settings, entry.id)
+        )
 
     # Extract, clean and chunk.
     started = time.perf_counter()
@@ -128,7 +126,26 @@ def _ingest_one(
         ingested_at=dt.datetime.now(dt.UTC),
     )
     _write_document(settings.passages_dir / entry.id, doc.pages, passages, record)
-    return IngestOutcome(doc_id=entry.id, status="ingested", record=record)
+    return IngestOutcome(
+        doc_id=entry.id,
+        status="ingested",
+        record=record,
+        extract_seconds=doc.parse_seconds,
+        chunk_seconds=round(record.seconds - doc.parse_seconds, 3),
+    )
+
+
+def needs_ingest(settings: Settings, entry: ManifestEntry, key: dict[str, str | int]) -> bool:
+    """Return whether the document's passages are missing or were cut from other bytes or
+    settings than those fetched now."""
+    fetched = load_record(settings, entry.id)
+    previous = load_ingest_record(settings, entry.id)
+    return (
+        fetched is None
+        or previous is None
+        or previous.sha256 != fetched.sha256
+        or previous.chunking != key
+    )
 
 
 def _write_document(

@@ -39,7 +39,11 @@ class Settings(BaseSettings):
         default=DEFAULT_MODEL,
         description="'all-MiniLM-L6-v2' (bundled), a sentence-transformers name, or a local path.",
     )
-    embed_dtype: str = Field(default="bfloat16", description="float32 or bfloat16 (CPU).")
+    embed_dtype: str = Field(
+        default="auto",
+        description="auto (bfloat16 where the CPU computes it natively, else float32), float32 "
+        "or bfloat16.",
+    )
     embed_batch_size: int = 32
 
     # dense store: exact search up to this many passages, HNSW above (see benchmarks/README.md)

@@ -177,6 +177,7 @@ class ExtractedDocument(BaseModel):
     sha256: str
     pages: list[Page]
     seconds: float = 0.0
+    parse_seconds: float = Field(default=0.0, description="Of `seconds`, reading and parsing.")
     warnings: list[str] = Field(default_factory=list)
 
     @property

@@ -34,6 +34,15 @@ def load_yaml_model(
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise error(f"{what} not found: {path}. {hint}") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a folder, not a {what} file. {hint}") from None
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"{path}: not UTF-8 text (byte {exc.start} is {exc.object[exc.start : exc.start + 1]!r}): "
+            f"save the {what} as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise error(f"{path}: the {what} cannot be read ({exc.strerror}). {hint}") from None
     except yaml.YAMLError as exc:
         raise error(f"{path}: not valid YAML: {exc}") from None
 

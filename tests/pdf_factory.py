@@ -162,6 +162,16 @@ def simple_pdf(lines: list[str] | None = None, *, pages: int = 1) -> bytes:
     return _finish(canvas, buffer)
 
 
+def scanned_pdf(pages: int = 6) -> bytes:
+    """A scanned report: every page an image, no text layer at all."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4)
+    for _ in range(pages):
+        canvas.drawImage(_scan_image(), MARGIN, HEIGHT / 3, width=300, height=400)
+        canvas.showPage()
+    return _finish(canvas, buffer)
+
+
 def large_pdf(pages: int = 120) -> bytes:
     """Many dense pages: slow enough to parse that a tiny time limit always trips."""
     line = "Turnaround time for CT and MRI reporting is measured from scan to verified report."
