@@ -12,7 +12,7 @@ pipelines' page recall@5 and MRR@10 on the development question set.
 
 from __future__ import annotations
 
-import argparse
+import importlib.util
 import os
 import shutil
 import signal
@@ -28,7 +28,7 @@ from typing import Any
 from benchmarks.common import (
     DEV_QUESTIONS,
     ROOT,
-    SHARED_CORPUS,
+    arguments,
     corpus_settings,
     machine,
     require_corpus,
@@ -179,14 +179,36 @@ def stage_breakdown(data_dir: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = arguments(__doc__)
     parser.add_argument("--pairs", type=int, default=3)
-    parser.add_argument("--corpus", type=Path, default=SHARED_CORPUS)
     args = parser.parse_args()
     # A SIGTERM ends the run like Ctrl-C, so the measured process is killed with it.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     require_corpus(args.corpus)
     corpus = args.corpus.resolve()
+    if args.quick:
+        args.pairs = 1
+    if importlib.util.find_spec("langchain_text_splitters") is None:
+        if not args.quick:
+            sys.exit(
+                "the quick-start's packages are not installed: pip install -e '.[bench]' "
+                "(see benchmarks/README.md), then rerun"
+            )
+        print("quick run without the quick-start's packages: iga build alone")
+        work = Path(tempfile.mkdtemp(prefix="bench-peer-"))
+        try:
+            figures = run_measured(product_command(corpus, work / "data"))
+            figures.pop("output")
+            stages = stage_breakdown(work / "data")
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        write_result(
+            "bench_peer",
+            {"runs": {PRODUCT: [figures]}, "stages": [stages], "peer": "not installed"},
+            options={"pairs": 1, "corpus": corpus, "quick": True},
+            folder=args.results,
+        )
+        return
 
     work = Path(tempfile.mkdtemp(prefix="bench-peer-"))
     runs: dict[str, list[dict[str, float]]] = {PRODUCT: [], PEER: []}
@@ -261,7 +283,8 @@ def main() -> None:
             "load_averages": loads,
             "cpu": machine()["cpu"],
         },
-        options={"pairs": args.pairs, "corpus": corpus},
+        options={"pairs": args.pairs, "corpus": corpus, "quick": args.quick},
+        folder=args.results,
     )
 
 
