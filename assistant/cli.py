@@ -260,7 +260,7 @@ def build(
             f"Answer sentences: {report.sentences}, {report.sentences_embedded} embedded this run",
             highlight=False,
         )
-    if report.stages:
+    if report.stages and report.passages:  # nothing indexed (offline, first run): no stages
         console.print(stage_line(report.stages), highlight=False)
     lines.close(report)
     if strict and (report.failed or report.missing):

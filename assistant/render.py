@@ -30,23 +30,10 @@ def render_answer(answer: Answer, *, local_files: dict[str, Path] | None = None)
             body.append("".join(f"[{n}]" for n in sentence.citations), style="bold cyan")
         parts.append(Panel(body, title="Answer", title_align="left", border_style="green"))
         parts.append(Text("Sources", style="bold"))
-    elif answer.outcome is Outcome.no_documents:
-        parts.append(
-            Panel(
-                Text(answer.text),
-                title="No matching documents",
-                title_align="left",
-                border_style="yellow",
-            )
-        )
     else:
+        title = "No matching documents" if answer.outcome is Outcome.no_documents else "Not covered"
         parts.append(
-            Panel(
-                Text(answer.text),
-                title="Not covered",
-                title_align="left",
-                border_style="yellow",
-            )
+            Panel(Text(answer.text), title=title, title_align="left", border_style="yellow")
         )
         parts.append(Text("Nearest passages (not an answer)", style="bold yellow"))
     sources = Table.grid(padding=(0, 1))

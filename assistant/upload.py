@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import os
 import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -26,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from assistant.answer import Assistant
 from index.build import build_index
+from ingest.atomic import write_text_atomic
 from ingest.describe import describe_file, slug_for
 from ingest.errors import IgaError
 from ingest.fetch import fetch_documents, is_loopback_host
@@ -272,16 +271,7 @@ def _write_local(settings: Settings, entries: list[ManifestEntry]) -> None:
         "# manifest by every command; their files are in uploads/ beside this file.\n"
         + yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
     )
-    target = settings.local_manifest
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, staged = tempfile.mkstemp(dir=target.parent, prefix=".local_manifest.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(staged, target)
-    finally:
-        if os.path.exists(staged):
-            os.unlink(staged)
+    write_text_atomic(settings.local_manifest, text)
 
 
 def _forget(settings: Settings, entry: ManifestEntry) -> None:

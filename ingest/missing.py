@@ -4,11 +4,10 @@ file name `--mirror` expects, as plain text that fits 80 columns with every URL 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 import textwrap
 from collections.abc import Iterable
 
+from ingest.atomic import write_text_atomic
 from ingest.fetch import load_record
 from ingest.settings import Settings
 from ingest.types import Manifest, ManifestEntry
@@ -66,14 +65,5 @@ def write_missing(settings: Settings, missing: list[ManifestEntry], total: int) 
     if not missing:
         target.unlink(missing_ok=True)
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    text = f"# Written by iga at {stamp}\n" + missing_text(missing, total)
-    fd, staged = tempfile.mkstemp(dir=target.parent, prefix=".missing.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(staged, target)
-    finally:
-        if os.path.exists(staged):
-            os.unlink(staged)
+    write_text_atomic(target, f"# Written by iga at {stamp}\n" + missing_text(missing, total))
