@@ -29,7 +29,7 @@ def test_vectors_match_sentence_transformers_float32(spec):
     encoder = BertEncoder.load(spec.path, max_length=spec.max_seq_length)
     assert encoder is not None
     mine = encoder.encode(TEXTS)
-    theirs = Embedder(spec, dtype="float32")._encode(TEXTS, progress=False)
+    theirs = Embedder(spec, dtype="float32").encode_passages(TEXTS)  # no passage prefix here
     assert mine.shape == theirs.shape == (3, 384)
     np.testing.assert_allclose((mine * theirs).sum(axis=1), 1.0, atol=1e-5)
 
