@@ -60,7 +60,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     passages = [index.passage(row) for row in range(index.size)]
     texts = [embedding_text(p) for p in passages]
-    questions = _dev_questions()
+    questions = _dev_questions()[: 12 if args.quick else None]
     lengths = [len(ids) for ids in index.embedder.model.tokenizer(texts)["input_ids"]]
     print(
         f"{len(texts)} passages (median {int(np.median(lengths))} tokens), "
