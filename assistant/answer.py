@@ -28,13 +28,14 @@ import numpy as np
 from assistant.compose import (
     Sentence,
     compose,
+    leans_back,
     normalise,
     passage_sentences,
     quotable,
     score_sentences,
 )
 from assistant.glossary import Expansion, Glossary, load_glossary
-from assistant.intent import AnswerKind, answer_kind
+from assistant.intent import AnswerKind, answer_kind, number_unit
 from assistant.types import (
     Answer,
     AnswerSentence,
@@ -273,6 +274,7 @@ class Assistant:
                 self._vectors(candidates),
                 neighbours=self._neighbour,
                 sentences_of=self._sentences,
+                unit=number_unit(question) if kind is AnswerKind.number else "",
             )
             if hits and confidence >= threshold
             else None
@@ -395,9 +397,15 @@ class Assistant:
         idf = self._idf(sorted(wanted))
         total = sum(idf[t] for t in asked) or 1.0
         tokens = self._tokens([s.raw for s in sentences])
+        # A sentence that leans on the one before ("He estimated...", "places on this
+        # programme") has that one's words too: the answer quotes both (compose).
+        in_context = [
+            t_ | tokens[i - 1] if i and sentences[i - 1].hit is s.hit and leans_back(s.text) else t_
+            for i, (s, t_) in enumerate(zip(sentences, tokens, strict=True))
+        ]
         overlap = {
             s.raw: min(1.0, sum(idf[t] for t in wanted.intersection(t_)) / total)
-            for s, t_ in zip(sentences, tokens, strict=True)
+            for s, t_ in zip(sentences, in_context, strict=True)
         }
 
         # Vectors: those prepared at build time, and a few more, picked by overlap, embedded now.

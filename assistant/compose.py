@@ -35,6 +35,7 @@ EXTEND_MARGIN = 0.1  # the next sentence joins the excerpt while within this of 
 SUPPORT_MARGIN = 0.12  # supporting sentences from other documents score within this of the best
 MAX_SUPPORT = 2
 LIST_MARGIN = 0.20  # a list answers a list question while within this of the best sentence
+INLINE_MARGIN = 0.1  # a sentence holding a list answers a list question while within this
 MAX_ITEMS = 12
 MAX_LIST_PASSAGES = 8  # passages a list is followed across
 LOOKAHEAD = 3  # sentences after an anchor within which its list must start
@@ -54,8 +55,12 @@ ENUMERATOR = re.compile(r"^\(?(?:[a-z]|[ivx]{1,4}|\d{1,2}|[A-H])[.)]\s")
 # which the sentence splitter cuts off as a sentence of its own).
 MARKER_ONLY = re.compile(r"^\s*(?:[•▪◦●■‣∙*–-]|\(?(?:[a-z]|[ivx]{1,4}|\d{1,2}|[A-H])[.)])\s*$")
 LEANS_BACK = re.compile(
-    r"^(?:He|She|They|This|These|That|Those|Such|Their|His|Her|Its|However|Therefore|Thus|"
-    r"Furthermore|Moreover|As a result|In addition|Additionally|Both|Each of these|It also)\b"
+    r"^(?:He|She|They|This|These|That|Those|Such|Their|His|Her|Its|It|However|Therefore|Thus|"
+    r"Furthermore|Moreover|As a result|In addition|Additionally|Both|Each of these|So far|"
+    r"(?:Of|Among|For|In) (?:these|them|those|this|that))\b"
+    # ...or names what came before early on: "So far, 114 places on this programme".
+    r"|^(?:\S+\s+){0,6}?(?:this|these|those|such)\s+(?!report|document|guide|guidance|review|"
+    r"survey|paper|section|chapter|publication|strategy|plan\b)[a-z]"
 )
 WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
 SMALL_WORDS = {"and", "of", "the", "for", "in", "to", "a", "an", "on", "at", "by", "with", "&"}
@@ -191,6 +196,23 @@ def word_count(text: str) -> int:
     return len(WORD.findall(text))
 
 
+INLINE_LIST = re.compile(
+    r"(?::|\(|\b(?:include|includes|including|such as|namely|comprise|comprises))\s*"
+    r"[^,;.:()]{1,60}(?:[,;]\s*[^,;.:()]{1,60})+(?:,?\s+(?:and|or)\s+[^,;.:()]{1,60})"
+)
+
+
+def inline_list(text: str) -> bool:
+    """Return whether a sentence holds a list in itself: "three areas: a, b and c"."""
+    return bool(INLINE_LIST.search(text))
+
+
+def leans_back(text: str) -> bool:
+    """Return whether a sentence leans on the one before it ("He estimated...", "So far, 114
+    places on this programme...")."""
+    return bool(LEANS_BACK.match(text))
+
+
 def score_sentences(
     sentences: Sequence[Sentence],
     vectors: dict[str, np.ndarray],
@@ -222,33 +244,54 @@ def compose(
     *,
     neighbours: Callable[[Hit, int], Hit | None],
     sentences_of: Callable[[Hit], list[Sentence]],
+    unit: str = "",
 ) -> Composition:
     """Return the sentences that answer: a list, or an excerpt plus support.
 
     `neighbours(hit, step)` gives the passage after (step 1) or before (step -1) a hit's passage
-    in its document, and `sentences_of(hit)` a passage's sentences with their roles.
+    in its document, and `sentences_of(hit)` a passage's sentences with their roles. `unit` is
+    what a number question wants ("percent", "money"; see intent.number_unit).
     """
     candidates = [s for s in scored if quotable(s, kind)]
     if not candidates:
         return Composition()
     ranked = sorted(candidates, key=lambda s: (-s.score, s.hit.rank, s.start))
-    best = _preferred(ranked, kind)
+    best = _preferred(ranked, kind, unit)
 
-    # A list question gets its list, when one matches nearly as well as the best sentence.
+    # A list question gets its list, when one matches nearly as well as the best sentence;
+    # but a best sentence that holds the list itself ("three areas: a, b and c") beats a list
+    # found from an anchor that scores lower.
     if kind is AnswerKind.list_:
-        items = _best_list(scored, best.score - LIST_MARGIN, neighbours, sentences_of)
+        best = next(
+            (
+                s
+                for s in ranked[:3]
+                if inline_list(s.text) and s.score >= best.score - INLINE_MARGIN
+            ),
+            best,
+        )
+        floor = best.score - (0.0 if inline_list(best.text) else LIST_MARGIN)
+        items = _best_list(scored, floor, neighbours, sentences_of)
         if items:
             return Composition(sentences=items, method="list")
 
     # The best sentence with the one before it when it leans on it, then support.
     excerpt = [best]
     previous = _previous(best, sentences_of)
-    if previous is not None and LEANS_BACK.match(best.text):
+    if previous is not None and leans_back(best.text):
         excerpt.insert(0, previous)
-    # The excerpt grows by its closer-scoring neighbour, when that one nearly matches too.
+    # The excerpt grows by its closer-scoring neighbour, when that one nearly matches too; for
+    # a date or number question whose best sentence holds none, by the neighbour that does.
     before = None if len(excerpt) > 1 else _adjacent(best, scored, -1)
     after = _adjacent(best, scored, 1)
     near = [s for s in (before, after) if s is not None and s.score >= best.score - EXTEND_MARGIN]
+    if kind in (AnswerKind.date, AnswerKind.number) and kind_strength(best.text, kind, unit) < 2:
+        holding = [
+            s
+            for s in (after, before)
+            if s is not None and kind_strength(s.text, kind, unit) == 2 and quotable(s, kind)
+        ]
+        near = holding[:1] or near
     if near:
         extra = max(near, key=lambda s: s.score)
         excerpt = [extra, *excerpt] if extra is before else [*excerpt, extra]
@@ -278,14 +321,14 @@ def _same_source(sentence: Sentence, chosen: list[Sentence]) -> bool:
     return sentence.hit.passage.id in {s.hit.passage.id for s in chosen}
 
 
-def _preferred(ranked: list[Sentence], kind: AnswerKind) -> Sentence:
+def _preferred(ranked: list[Sentence], kind: AnswerKind, unit: str = "") -> Sentence:
     """Return the best sentence, or for a date or number question the best that holds one
     (a full date before a bare year) while it scores within KIND_MARGIN of the best."""
     if kind in (AnswerKind.date, AnswerKind.number):
         close = [s for s in ranked if s.score >= ranked[0].score - KIND_MARGIN]
         for strength in (2, 1):
             for sentence in close:
-                if kind_strength(sentence.text, kind) >= strength:
+                if kind_strength(sentence.text, kind, unit) >= strength:
                     return sentence
     return ranked[0]
 

@@ -37,7 +37,8 @@ _DATE = re.compile(
 _NUMBER = re.compile(
     r"\bhow\s+(?:many|much|long|often|big|large|far)\b"
     r"|\bwhat\s+(?:proportion|percentage|per\s*cent|share|fraction|number|size|cost|amount|"
-    r"ratio|rate|total|figure|level)\b|\bby\s+how\s+much\b|\bwhat\s+is\s+the\s+(?:total|number)\b",
+    r"ratio|rate|total|figure|level|budget|salary|price|investment)\b"
+    r"|\bby\s+how\s+much\b|\bwhat\s+is\s+the\s+(?:total|number)\b",
     re.IGNORECASE,
 )
 _DEFINITION = re.compile(
@@ -68,6 +69,35 @@ NUMBER_TEXT = re.compile(
 )
 
 
+# What a number question wants: a share ("what proportion", "by what percentage") wants a
+# percentage, a cost ("how much does it cost", "what budget") an amount of money.
+_PERCENT_WANTED = re.compile(
+    r"\b(?:proportion|percentage|per\s*cent|percent|share|fraction)\b|%", re.IGNORECASE
+)
+_MONEY_WANTED = re.compile(
+    r"\b(?:cost|costs|costing|spend|spent|spending|budget|funding|funded|invest(?:ed|ment)?|"
+    r"worth|salary|salaries|pay|paid|price|£)\b",
+    re.IGNORECASE,
+)
+PERCENT_TEXT = re.compile(r"\d[\d,.]*\s*(?:%|per\s*cent\b|percent\b)", re.IGNORECASE)
+MONEY_TEXT = re.compile(r"£\s?\d|\b\d[\d,.]*\s*(?:pounds|million|billion|bn|m)\b", re.IGNORECASE)
+# Numbers that label rather than count: "Figure 6E.5", "Table 5.7", "section 3", "page 12".
+_LABEL_NUMBER = re.compile(
+    r"\b(?:Figure|Fig\.|Table|Chart|Box|Section|Chapter|Appendix|Annex|page|pp?\.)\s*"
+    r"[\dA-Z]{1,3}(?:\.\d+)*[a-z]?\b",
+    re.IGNORECASE,
+)
+
+
+def number_unit(question: str) -> str:
+    """Return the unit a number question wants: "percent", "money", or "" (any number)."""
+    if _PERCENT_WANTED.search(question):
+        return "percent"
+    if _MONEY_WANTED.search(question) and re.search(r"\bhow\s+much\b|\bwhat\b", question, re.I):
+        return "money"
+    return ""
+
+
 def answer_kind(question: str) -> AnswerKind:
     """Return the kind of answer a question asks for."""
     if _DATE.search(question):
@@ -81,19 +111,27 @@ def answer_kind(question: str) -> AnswerKind:
     return AnswerKind.fact
 
 
-def holds_kind(text: str, kind: AnswerKind) -> bool:
+def holds_kind(text: str, kind: AnswerKind, unit: str = "") -> bool:
     """Return whether a sentence holds what a date or number question asks for (True for other
-    kinds): a date (or at least a year), or a number that is not only a year."""
-    return kind_strength(text, kind) > 0
+    kinds): a date (or at least a year), or a number that is not only a year or a label."""
+    return kind_strength(text, kind, unit) > 0
 
 
 @functools.lru_cache(maxsize=65_536)
-def kind_strength(text: str, kind: AnswerKind) -> int:
-    """Return how well a sentence holds what the question asks for: 2 a date (or a number),
-    1 only a year, 0 nothing of the kind; 2 for questions of other kinds."""
+def kind_strength(text: str, kind: AnswerKind, unit: str = "") -> int:
+    """Return how well a sentence holds what the question asks for: 2 a date (or a number, of
+    the wanted unit when there is one), 1 only a year (or a number of another unit), 0 nothing
+    of the kind; 2 for questions of other kinds."""
     if kind is AnswerKind.date:
         return 2 if DATE_TEXT.search(text) else int(bool(YEAR_TEXT.search(text)))
     if kind is AnswerKind.number:
-        years = {m.group() for m in re.finditer(r"\b(?:19|20)\d{2}\b", text)}
-        return 2 * any(m.group().strip() not in years for m in NUMBER_TEXT.finditer(text))
+        counted = _LABEL_NUMBER.sub(" ", text)
+        years = {m.group() for m in re.finditer(r"\b(?:19|20)\d{2}\b", counted)}
+        if not any(m.group().strip() not in years for m in NUMBER_TEXT.finditer(counted)):
+            return 0
+        if unit == "percent":
+            return 2 if PERCENT_TEXT.search(counted) else 1
+        if unit == "money":
+            return 2 if MONEY_TEXT.search(counted) else 1
+        return 2
     return 2

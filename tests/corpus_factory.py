@@ -194,6 +194,16 @@ DOCUMENTS.append(
                     ],
                 ),
             ],
+            [
+                (
+                    "4 Scanner ages",
+                    [
+                        "The 2021 equipment census counted 412 CT and MRI scanners across the "
+                        "imaging networks of England.",
+                        "Of these, 27% were more than ten years old.",
+                    ],
+                ),
+            ],
         ],
     }
 )

@@ -228,6 +228,21 @@ def test_sentence_broken_by_a_page_break_is_quoted_whole_and_cited_over_both_pag
     assert cited.pages == [3, 4] and cited.page_text.startswith("pp. 3-4")
 
 
+def test_share_question_gets_the_percentage_with_the_sentence_it_leans_on(assistant):
+    # "ten years" is a number too, and the recommendation "Replace scanners that are more than
+    # ten years old." shares most words: a share wants a percentage, and "Of these, 27%..."
+    # is quoted with the sentence that says what "these" are.
+    answer = assistant.answer("What share of scanners were more than ten years old?")
+
+    assert answer.outcome is Outcome.answered and answer.kind == "number"
+    assert [s.text for s in answer.sentences[:2]] == [
+        "The 2021 equipment census counted 412 CT and MRI scanners across the imaging networks "
+        "of England.",
+        "Of these, 27% were more than ten years old.",
+    ]
+    assert answer.citations[0].doc_id == "equipment-guide-2022"
+
+
 @pytest.mark.parametrize(
     "question",
     [

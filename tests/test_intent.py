@@ -1,0 +1,77 @@
+"""What a question asks for, and what a sentence holds: hand-checked cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.compose import inline_list, leans_back
+from assistant.intent import AnswerKind, answer_kind, kind_strength, number_unit
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "unit"),
+    [
+        ("What share of NHS trusts took part in the survey?", AnswerKind.number, "percent"),
+        ("By what percentage must senior leadership grow?", AnswerKind.number, "percent"),
+        ("How much will the digital workforce cost by 2030?", AnswerKind.number, "money"),
+        ("What budget was set for mobile scanners?", AnswerKind.number, "money"),
+        ("How many places have been commissioned?", AnswerKind.number, ""),
+        ("How much would the workforce shrink?", AnswerKind.number, ""),
+    ],
+)
+def test_number_questions_say_which_unit_they_want(question, kind, unit):
+    assert answer_kind(question) is kind
+    assert number_unit(question) == unit
+
+
+@pytest.mark.parametrize(
+    ("text", "any_number", "percent", "money"),
+    [
+        ("This included 45 NHS trusts, which represents 20% of all trusts.", 2, 2, 1),
+        ("The costs will be in the region of £5.2 billion by 2030.", 2, 1, 2),
+        ("Senior leadership must grow by 824 per cent.", 2, 2, 1),
+        # Figure and table numbers label, and a year alone is not a count.
+        ("(Figure 6E.5) Adjust the composition of the staff group by 2030.", 0, 0, 0),
+        ("It includes a list of skills (Table 5.7).", 0, 0, 0),
+        ("The plan runs to 2030.", 0, 0, 0),
+    ],
+)
+def test_number_strength_follows_the_unit_asked_for(text, any_number, percent, money):
+    assert kind_strength(text, AnswerKind.number, "") == any_number
+    assert kind_strength(text, AnswerKind.number, "percent") == percent
+    assert kind_strength(text, AnswerKind.number, "money") == money
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "The recommendations are grouped in three areas: workforce planning, workforce "
+            "development and professionalisation, and workforce supply.",
+            True,
+        ),
+        ("Four roles (data analyst, data scientist, data engineer and analyst).", True),
+        ("Risks include cost, time and quality.", True),
+        ("This (a note) is fine, really and truly.", False),
+        ("There are areas of concern, mainly pay, and hiring.", False),
+        ("It costs £5 (2019 prices), and more.", False),
+    ],
+)
+def test_a_sentence_holding_a_list_is_recognised(text, expected):
+    assert inline_list(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("He estimated that there were ~10,000 data professionals.", True),
+        ("So far, 114 places on this programme have been commissioned since 2013.", True),
+        ("Of these, 27% were more than ten years old.", True),
+        ("It includes a list of 22 skills.", True),
+        ("This report estimates that there are around 1,800 staff.", True),
+        ("Places on the programme have been commissioned since 2013.", False),
+        ("The survey for this report ran for a month.", False),
+    ],
+)
+def test_sentences_that_lean_on_the_one_before(text, expected):
+    assert leans_back(text) is expected
