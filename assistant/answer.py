@@ -69,7 +69,7 @@ DEFAULT_WEIGHTS = {"sentence": 0.5, "agreement": 0.1}
 DEFAULT_THRESHOLD = 0.81
 CANDIDATES = 20  # passages searched for and reranked
 SENTENCE_POOL = 5  # reranked passages whose sentences may answer
-PASSAGE_WEIGHT = 0.1  # a sentence's bonus for its passage's rank (the best passage's gets it all)
+PASSAGE_WEIGHT = 1.0  # the bonus for a passage's rank: the answer comes from the best passage
 EVIDENCE_DEPTH = 3  # reranked passages whose words count as the evidence's
 MAX_EMBED = 24  # sentences embedded per question when not prepared: 2-6 ms each on 2 CPU cores
 RERANK_DENSE = 0.2  # weight of a passage's dense cosine in its rerank score
@@ -251,11 +251,18 @@ class Assistant:
         # Judge the evidence.
         pool = {hit.passage.id: hit for hit in hits[:SENTENCE_POOL]}
         candidates = [
-            s.with_(hit=hit, score=s.score + PASSAGE_WEIGHT * (1 - (hit.rank - 1) / len(pool)))
+            s.with_(
+                hit=hit,
+                score=s.score + PASSAGE_WEIGHT * (1 - (hit.rank - 1) / len(pool)),
+                own=s.score,
+            )
             for s in scored
             if (hit := pool.get(s.hit.passage.id)) is not None
         ]
-        signals = self._signals(expansion, hits, candidates, kind)
+        # (The not-covered signals judge the sentences as scored, before the rank bonus.)
+        signals = self._signals(
+            expansion, hits, [s for s in scored if s.hit.passage.id in pool], kind
+        )
         confidence = signals.get("dense", -1.0) + sum(
             w * signals.get(name, 0.0) for name, w in weights.items()
         )

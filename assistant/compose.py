@@ -76,9 +76,10 @@ class Sentence:
     role: str  # "prose", "item", "lead-in" or "label"
     marker: str = ""  # an item's kind of marker: "•", "a)", "Recommendation"...
     number: int | None = None  # a numbered label's number
-    score: float = 0.0
+    score: float = 0.0  # with the bonus for its passage's rank, when answering
     raw: str = ""  # the exact slice of the passage (the key of its vector)
     text: str = ""  # as quoted: the slice with its line breaks made spaces
+    own: float | None = None  # its score against the question alone (without the rank bonus)
 
     def with_(self, **changes: object) -> Sentence:
         """Return a copy with some fields changed (a new score, or the reranked hit)."""
@@ -266,11 +267,12 @@ def compose(
             (
                 s
                 for s in ranked[:3]
-                if inline_list(s.text) and s.score >= best.score - INLINE_MARGIN
+                if inline_list(s.text) and _own(s) >= _own(best) - INLINE_MARGIN
             ),
             best,
         )
-        floor = best.score - (0.0 if inline_list(best.text) else LIST_MARGIN)
+        # (Lists are judged by their own scores: a list runs across passages.)
+        floor = _own(best) - (0.0 if inline_list(best.text) else LIST_MARGIN)
         items = _best_list(scored, floor, neighbours, sentences_of)
         if items:
             return Composition(sentences=items, method="list")
@@ -299,8 +301,8 @@ def compose(
     for sentence in ranked:
         if len([s for s in chosen if s not in excerpt]) == MAX_SUPPORT:
             break
-        if sentence.score < best.score - SUPPORT_MARGIN:
-            break
+        if _own(sentence) < _own(best) - SUPPORT_MARGIN:
+            continue
         if _same_source(sentence, chosen):
             continue
         if kind in (AnswerKind.date, AnswerKind.number) and not holds_kind(sentence.text, kind):
@@ -309,6 +311,10 @@ def compose(
             continue
         chosen.append(sentence)
     return Composition(sentences=chosen)
+
+
+def _own(sentence: Sentence) -> float:
+    return sentence.score if sentence.own is None else sentence.own
 
 
 SUPPORT_FROM = "document"  # support comes from other documents ("document") or passages
@@ -380,8 +386,8 @@ def _best_list(
     item), in order, across the passages of the document while the list goes on.
     """
     anchors = sorted(
-        (s for s in scored if _may_anchor(s) and s.score >= floor),
-        key=lambda s: (-s.score, s.hit.rank, s.start),
+        (s for s in scored if _may_anchor(s) and _own(s) >= floor),
+        key=lambda s: (-_own(s), s.hit.rank, s.start),
     )
     for anchor in anchors:
         items = _list_items(anchor, neighbours, sentences_of)

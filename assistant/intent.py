@@ -35,7 +35,7 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(
-    r"\bhow\s+(?:many|much|long|often|big|large|far)\b"
+    r"\bhow\s+(?:many|much|long|often|big|large|far|quickly|fast)\b"
     r"|\bwhat\s+(?:proportion|percentage|per\s*cent|share|fraction|number|size|cost|amount|"
     r"ratio|rate|total|figure|level|budget|salary|price|investment)\b"
     r"|\bby\s+how\s+much\b|\bwhat\s+is\s+the\s+(?:total|number)\b",
