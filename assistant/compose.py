@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.intent import AnswerKind, holds_kind, kind_strength
+from assistant.intent import AnswerKind, holds_kind, kind_strength, list_noun, number_unit
 from index.sentences import sentence_spans
 from index.types import Hit
 
@@ -245,14 +245,16 @@ def compose(
     *,
     neighbours: Callable[[Hit, int], Hit | None],
     sentences_of: Callable[[Hit], list[Sentence]],
-    unit: str = "",
+    question: str = "",
 ) -> Composition:
     """Return the sentences that answer: a list, or an excerpt plus support.
 
     `neighbours(hit, step)` gives the passage after (step 1) or before (step -1) a hit's passage
-    in its document, and `sentences_of(hit)` a passage's sentences with their roles. `unit` is
-    what a number question wants ("percent", "money"; see intent.number_unit).
+    in its document, and `sentences_of(hit)` a passage's sentences with their roles. The
+    `question` says what a number question wants (a percentage, money: intent.number_unit)
+    and what a list question lists (intent.list_noun).
     """
+    unit = number_unit(question) if kind is AnswerKind.number else ""
     candidates = [s for s in scored if quotable(s, kind)]
     if not candidates:
         return Composition()
@@ -273,7 +275,7 @@ def compose(
         )
         # (Lists are judged by their own scores: a list runs across passages.)
         floor = _own(best) - (0.0 if inline_list(best.text) else LIST_MARGIN)
-        items = _best_list(scored, floor, neighbours, sentences_of)
+        items = _best_list(scored, floor, neighbours, sentences_of, noun=list_noun(question))
         if items:
             return Composition(sentences=items, method="list")
 
@@ -378,6 +380,8 @@ def _best_list(
     floor: float,
     neighbours: Callable[[Hit, int], Hit | None],
     sentences_of: Callable[[Hit], list[Sentence]],
+    *,
+    noun: str = "",
 ) -> list[Sentence]:
     """Return the items of the list that best matches the question, or [] when none does.
 
@@ -385,9 +389,40 @@ def _best_list(
     question. Its items are those of the same marker that follow the lead-in (or surround the
     item), in order, across the passages of the document while the list goes on.
     """
+    # A lead-in is short and leans on the sentence before it ("A survey was undertaken...
+    # Five key themes emerged:"): it scores as the better of the two.
+    own = {(s.hit.passage.id, s.start): _own(s) for s in scored}
+    previous = {(s.hit.passage.id, s.end): _own(s) for s in scored}
+
+    # A lead-in or heading that names what the question lists ("What themes...?": "Five key
+    # themes emerged:") scores as if LIST_MARGIN better.
+    names = (
+        re.compile(
+            rf"\b{re.escape(noun[:-1])}(?:y|ies)\b"
+            if noun.endswith("y")
+            else rf"\b{re.escape(noun)}(?:s|es)?\b",
+            re.IGNORECASE,
+        )
+        if noun
+        else None
+    )
+
+    def anchor_score(sentence: Sentence) -> float:
+        named = (
+            LIST_MARGIN
+            if names and sentence.role != "item" and names.search(sentence.text)
+            else 0.0
+        )
+        if sentence.role != "lead-in":
+            return _own(sentence) + named
+        text = sentence.hit.passage.text
+        gap = len(text[: sentence.start]) - len(text[: sentence.start].rstrip())
+        before = previous.get((sentence.hit.passage.id, sentence.start - gap), -1.0)
+        return max(own[(sentence.hit.passage.id, sentence.start)], before) + named
+
     anchors = sorted(
-        (s for s in scored if _may_anchor(s) and _own(s) >= floor),
-        key=lambda s: (-_own(s), s.hit.rank, s.start),
+        (s for s in scored if _may_anchor(s) and anchor_score(s) >= floor),
+        key=lambda s: (-anchor_score(s), s.hit.rank, s.start),
     )
     for anchor in anchors:
         items = _list_items(anchor, neighbours, sentences_of)
@@ -451,6 +486,57 @@ def _list_items(
     for offset, sentence in enumerate(sequence[at + 1 : at + 1 + LOOKAHEAD], start=at + 1):
         if sentence.role == "item":
             return _run(sequence, offset - 1, sentence.marker, lead_in=True)
+    count = stated_count(anchor.text) if anchor.role == "lead-in" else None
+    return _paragraphs_after(sequence, at, count) if count else []
+
+
+COUNT_WORDS = {
+    w: n
+    for n, w in enumerate(
+        [
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+        ],
+        start=2,
+    )
+}
+COUNT = re.compile(r"\b(" + "|".join(COUNT_WORDS) + r"|\d{1,2})\b", re.IGNORECASE)
+
+
+def stated_count(text: str) -> int | None:
+    """Return how many things a lead-in says follow ("Five key themes emerged:"), 2 to 12."""
+    match = COUNT.search(text)
+    if match is None:
+        return None
+    word = match.group(1).lower()
+    count = COUNT_WORDS.get(word) or int(word)
+    return count if 2 <= count <= MAX_ITEMS else None
+
+
+def _paragraphs_after(sequence: list[Sentence], at: int, count: int) -> list[Sentence]:
+    """Return the first sentence of each of the `count` paragraphs after a lead-in: a list
+    set out as paragraphs with run-in headings rather than bullets. Stops at a heading or
+    another lead-in, and gives nothing unless all `count` are found."""
+    firsts: list[Sentence] = []
+    for sentence in sequence[at + 1 :]:
+        if sentence.role == "lead-in" or sentence.text == (sentence.hit.passage.section or ""):
+            break
+        before = sentence.hit.passage.text[: sentence.start].rstrip(" \t")
+        if sentence.start == 0 or before.endswith("\n\n"):
+            if sentence.role == "label":
+                break
+            firsts.append(sentence)
+            if len(firsts) == count:
+                return firsts
     return []
 
 

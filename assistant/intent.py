@@ -98,6 +98,26 @@ def number_unit(question: str) -> str:
     return ""
 
 
+_LIST_NOUN = re.compile(
+    r"^\s*(?:what|which)\s+(?:(?:are|were)\s+)?(?:the\s+)?"
+    r"(?:(?:key|main|most|common|major|\w+est|two|three|four|five|six|seven|eight|nine|ten)\s+)*"
+    r"(?P<noun>[a-z]{3,}s)\b",
+    re.IGNORECASE,
+)
+
+
+def list_noun(question: str) -> str:
+    """Return the things a list question asks for, singular ("What themes came out..." ->
+    "theme", "What are the key drivers of..." -> "driver"), or ""."""
+    match = _LIST_NOUN.match(question)
+    if match is None:
+        return ""
+    noun = match["noun"].lower()
+    if noun in {"does", "was", "has", "is", "this", "these", "those", "its", "us"}:
+        return ""
+    return noun[:-3] + "y" if noun.endswith("ies") else noun[:-1]
+
+
 def answer_kind(question: str) -> AnswerKind:
     """Return the kind of answer a question asks for."""
     if _DATE.search(question):

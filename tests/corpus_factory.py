@@ -203,6 +203,17 @@ DOCUMENTS.append(
                         "Of these, 27% were more than ten years old.",
                     ],
                 ),
+                (
+                    "5 Review of replacement plans",
+                    [
+                        "Every network's replacement plan was reviewed in the autumn of 2022.",
+                        "Three themes emerged from the review:",
+                        "Networks that keep one shared asset register replace their scanners "
+                        "sooner.",
+                        "Buying scanners together through joint procurement lowers their price.",
+                        "New scanners need trained radiographers from their first day in service.",
+                    ],
+                ),
             ],
         ],
     }

@@ -228,6 +228,18 @@ def test_sentence_broken_by_a_page_break_is_quoted_whole_and_cited_over_both_pag
     assert cited.pages == [3, 4] and cited.page_text.startswith("pp. 3-4")
 
 
+def test_list_set_out_as_paragraphs_after_a_counted_lead_in_is_answered_by_them(assistant):
+    # No bullets: "Three themes emerged from the review:" and three paragraphs.
+    answer = assistant.answer("What themes came out of the review of replacement plans?")
+
+    assert answer.outcome is Outcome.answered and answer.composition == "list"
+    assert [s.text for s in answer.sentences] == [
+        "Networks that keep one shared asset register replace their scanners sooner.",
+        "Buying scanners together through joint procurement lowers their price.",
+        "New scanners need trained radiographers from their first day in service.",
+    ]
+
+
 def test_share_question_gets_the_percentage_with_the_sentence_it_leans_on(assistant):
     # "ten years" is a number too, and the recommendation "Replace scanners that are more than
     # ten years old." shares most words: a share wants a percentage, and "Of these, 27%..."

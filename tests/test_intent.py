@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.compose import inline_list, leans_back
-from assistant.intent import AnswerKind, answer_kind, kind_strength, number_unit
+from assistant.compose import inline_list, leans_back, stated_count
+from assistant.intent import AnswerKind, answer_kind, kind_strength, list_noun, number_unit
 
 
 @pytest.mark.parametrize(
@@ -75,3 +75,31 @@ def test_a_sentence_holding_a_list_is_recognised(text, expected):
 )
 def test_sentences_that_lean_on_the_one_before(text, expected):
     assert leans_back(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("question", "noun"),
+    [
+        ("What themes came out of the discussion?", "theme"),
+        ("What are the key drivers of the Data Desert Future scenario?", "driver"),
+        ("Which barriers to hiring did team leads report?", "barrier"),
+        ("What priorities does the strategy set?", "priority"),
+        ("What does the guide recommend?", ""),
+        ("What is a CDC?", ""),
+    ],
+)
+def test_list_questions_name_what_they_list(question, noun):
+    assert list_noun(question) == noun
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("Five key themes emerged from the discussion and survey:", 5),
+        ("The report makes 11 recommendations:", 11),
+        ("In 2020 the following were agreed:", None),
+        ("One theme stood out:", None),
+    ],
+)
+def test_lead_ins_that_say_how_many_follow(text, count):
+    assert stated_count(text) == count
