@@ -29,6 +29,7 @@ from typing import Any
 
 from benchmarks.common import (
     arguments,
+    build_command,
     corpus_settings,
     peak_rss_mb,
     question_texts,
@@ -124,16 +125,7 @@ def _timed_build(data_dir: Path, corpus: Path) -> dict[str, Any]:
 
     from index.store import current_version_dir, read_meta
 
-    command = [
-        *_iga(),
-        "build",
-        "--data-dir",
-        str(data_dir),
-        "--manifest",
-        str(corpus / "manifest.yaml"),
-        "--mirror",
-        str(corpus),
-    ]
+    command = build_command(corpus, data_dir, cli=_iga())
     with tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=errors)

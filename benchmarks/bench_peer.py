@@ -29,6 +29,7 @@ from benchmarks.common import (
     DEV_QUESTIONS,
     ROOT,
     arguments,
+    build_command,
     corpus_settings,
     machine,
     require_corpus,
@@ -91,21 +92,6 @@ def run_measured(command: list[str]) -> dict[str, float]:
         "peak_mb": round(max(peak, usage.ru_maxrss / 1e3), 1),
         "output": output,
     }
-
-
-def product_command(corpus: Path, data_dir: Path) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "assistant.cli",
-        "build",
-        "--data-dir",
-        str(data_dir),
-        "--manifest",
-        str(corpus / "manifest.yaml"),
-        "--mirror",
-        str(corpus),
-    ]
 
 
 def peer_command(corpus: Path, out: Path) -> list[str]:
@@ -197,7 +183,7 @@ def main() -> None:
         print("quick run without the quick-start's packages: iga build alone")
         work = Path(tempfile.mkdtemp(prefix="bench-peer-"))
         try:
-            figures = run_measured(product_command(corpus, work / "data"))
+            figures = run_measured(build_command(corpus, work / "data"))
             figures.pop("output")
             stages = stage_breakdown(work / "data")
         finally:
@@ -222,7 +208,7 @@ def main() -> None:
                 target = work / f"{'data' if name == PRODUCT else 'peer'}-{pair}"
                 shutil.rmtree(target, ignore_errors=True)
                 command = (
-                    product_command(corpus, target)
+                    build_command(corpus, target)
                     if name == PRODUCT
                     else peer_command(corpus, target)
                 )

@@ -120,6 +120,21 @@ def corpus_settings(data_dir: Path, corpus: Path = SHARED_CORPUS, **overrides: A
     return Settings(data_dir=data_dir, manifest=corpus / "manifest.yaml", **overrides)
 
 
+def build_command(corpus: Path, data_dir: Path, *, cli: list[str] | None = None) -> list[str]:
+    """Return the `iga build` command that indexes a corpus folder (with its manifest.yaml)
+    into a data dir; `cli` is how to run the CLI (default: this interpreter, -m)."""
+    return [
+        *(cli or [sys.executable, "-m", "assistant.cli"]),
+        "build",
+        "--data-dir",
+        str(data_dir),
+        "--manifest",
+        str(corpus / "manifest.yaml"),
+        "--mirror",
+        str(corpus),
+    ]
+
+
 def ensure_index(data_dir: Path = WORK_DATA, corpus: Path = SHARED_CORPUS):
     """Return settings of a data dir holding an up-to-date index of the corpus (built if needed)."""
     from index.build import build_index
