@@ -2,7 +2,7 @@
 
 No timing is asserted (the figures of a tiny run on a busy machine mean nothing); what is
 checked is that the script runs to the end against the current code and writes its result.
-They take minutes, so the default test run leaves them out: `python -m pytest -m benchmark`
+They take minutes, so the default test run leaves them out: `python -m pytest -m benchmarks`
 runs them, and .ci/run does after the suite.
 A new benchmark is picked up by its file name; it must take the options every benchmark
 shares (benchmarks.common.arguments: --quick, --corpus, --results).
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.benchmark
+pytestmark = pytest.mark.benchmarks  # ("benchmark" is pytest-benchmark's marker)
 BENCHMARKS = sorted(path.stem for path in (ROOT / "benchmarks").glob("bench_*.py"))
 
 
