@@ -42,6 +42,8 @@ LOOKAHEAD = 3  # sentences after an anchor within which its list must start
 DUPLICATE_COSINE = 0.92  # sentences this similar say the same thing (summary vs full report)
 SUPERSEDED_PENALTY = 0.05
 
+TABLE_CAPTION = re.compile(r"^Table\s*[\dA-Z]+(?:\.\d+)*\s*[:.–-]", re.I)
+MAX_ROW_WORDS = 12
 CAPTION = re.compile(r"^(Figure|Table|Chart|Box|Source|Note|Notes)\s*[\dA-Z.]*\s*[:.–-]", re.I)
 FINISHED = re.compile(r"[.!?][\"')\]”’]?$")
 NOT_GUIDANCE = re.compile(
@@ -432,12 +434,17 @@ def _best_list(
 
 
 def _may_anchor(sentence: Sentence) -> bool:
-    """Return whether a list can be found from this sentence: a lead-in, an item or a heading.
+    """Return whether a list can be found from this sentence: a lead-in, an item, a heading or
+    a table's caption.
 
     (Prose followed closely by a list was tried as an anchor too: on the development set it
     answered list questions with the wrong lists, fact in answer 0.500 -> 0.489.)"""
     is_heading = sentence.role == "label" and sentence.text == (sentence.hit.passage.section or "")
-    return sentence.role in ("lead-in", "item") or is_heading
+    return sentence.role in ("lead-in", "item") or is_heading or _is_table_caption(sentence)
+
+
+def _is_table_caption(sentence: Sentence) -> bool:
+    return bool(TABLE_CAPTION.match(sentence.text))
 
 
 def _list_items(
@@ -486,8 +493,32 @@ def _list_items(
     for offset, sentence in enumerate(sequence[at + 1 : at + 1 + LOOKAHEAD], start=at + 1):
         if sentence.role == "item":
             return _run(sequence, offset - 1, sentence.marker, lead_in=True)
+    if _is_table_caption(anchor):
+        return _table_rows(sequence, at)
     count = stated_count(anchor.text) if anchor.role == "lead-in" else None
     return _paragraphs_after(sequence, at, count) if count else []
+
+
+def _table_rows(sequence: list[Sentence], at: int) -> list[Sentence]:
+    """Return the rows of the table a caption names, as text extraction leaves them: short
+    lines that do not end like sentences ("Specific technical skills 34"), one paragraph each,
+    up to the first sentence, heading or caption after them. Two rows at least."""
+    rows: list[Sentence] = []
+    for sentence in sequence[at + 1 :]:
+        before = sentence.hit.passage.text[: sentence.start].rstrip(" \t")
+        own_line = sentence.start == 0 or before.endswith("\n")
+        is_heading = sentence.text == (sentence.hit.passage.section or "")
+        if (
+            not own_line
+            or is_heading
+            or CAPTION.match(sentence.text)
+            or FINISHED.search(sentence.text)
+            or sentence.text.endswith(":")
+            or word_count(sentence.text) > MAX_ROW_WORDS
+        ):
+            break
+        rows.append(sentence)
+    return rows[:MAX_ITEMS] if len(rows) >= 2 else []
 
 
 COUNT_WORDS = {

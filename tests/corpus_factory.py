@@ -214,6 +214,17 @@ DOCUMENTS.append(
                         "New scanners need trained radiographers from their first day in service.",
                     ],
                 ),
+                (
+                    "6 Scanners by type",
+                    [
+                        "The census counted every scanner in service on 1 April 2021.",
+                        "Table 1: Scanners in the 2021 census by type",
+                        "Scanner type Count",
+                        "Computed tomography 212",
+                        "Magnetic resonance imaging 200",
+                        "Most of these scanners were bought between 2010 and 2015.",
+                    ],
+                ),
             ],
         ],
     }

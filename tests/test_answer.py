@@ -240,6 +240,18 @@ def test_list_set_out_as_paragraphs_after_a_counted_lead_in_is_answered_by_them(
     ]
 
 
+def test_list_question_answered_by_a_table_gets_its_rows(assistant):
+    # Text extraction leaves a table as short lines under its caption.
+    answer = assistant.answer("What are the scanner types counted in the 2021 census table?")
+
+    assert answer.outcome is Outcome.answered and answer.composition == "list"
+    assert [s.text for s in answer.sentences] == [
+        "Scanner type Count",
+        "Computed tomography 212",
+        "Magnetic resonance imaging 200",
+    ]
+
+
 def test_share_question_gets_the_percentage_with_the_sentence_it_leans_on(assistant):
     # "ten years" is a number too, and the recommendation "Replace scanners that are more than
     # ten years old." shares most words: a share wants a percentage, and "Of these, 27%..."
