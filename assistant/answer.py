@@ -55,9 +55,8 @@ from index.store import served_version
 from index.types import Hit, IndexedDocument, Mode, SearchFilters
 from ingest.chunk import embedding_text
 from ingest.errors import IgaError
-from ingest.fetch import cached_path, load_record
-from ingest.pipeline import load_ingest_record, load_pages
 from ingest.settings import Settings
+from ingest.stored import cached_path, load_ingest_record, load_pages, load_record
 from ingest.tokens import resolve_model
 from ingest.types import DocumentFormat, Passage
 

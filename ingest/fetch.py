@@ -20,11 +20,13 @@ from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from ingest.errors import FetchError, IgaError, ManifestError, NetworkUnreachable
 from ingest.resolve import Link, LinkNotFound, choose_link, link_score, page_links
 from ingest.settings import Settings
+from ingest.stored import cached_path, load_record
+from ingest.stored import record_path as _record_path
 from ingest.types import DocumentFormat, FetchRecord, Manifest, ManifestEntry
 
 USER_AGENT = "imaging-guidance-assistant/0.1 (fetches NHS imaging guidance for offline search)"
@@ -124,20 +126,6 @@ def fetch_documents(
             if on_progress is not None:
                 on_progress(outcome)
     return outcomes
-
-
-def cached_path(settings: Settings, entry: ManifestEntry) -> Path:
-    """Return where the entry's file lives in the cache: `cache_dir / <id>.<format>`."""
-    return settings.cache_dir / entry.filename
-
-
-def load_record(settings: Settings, doc_id: str) -> FetchRecord | None:
-    """Return the document's fetch record, or None when it is absent or unreadable."""
-    path = _record_path(settings, doc_id)
-    try:
-        return FetchRecord.model_validate_json(path.read_bytes())
-    except (FileNotFoundError, ValidationError):
-        return None
 
 
 # --- network -------------------------------------------------------------------------------
@@ -705,10 +693,6 @@ def _write_record(settings: Settings, record: FetchRecord) -> None:
         _fsync_dir(settings.cache_dir)
     finally:
         staged.path.unlink(missing_ok=True)
-
-
-def _record_path(settings: Settings, doc_id: str) -> Path:
-    return settings.cache_dir / f"{doc_id}.json"
 
 
 def _cache_intact(settings: Settings, entry: ManifestEntry, record: FetchRecord | None) -> bool:

@@ -23,6 +23,7 @@ from ingest.errors import IgaError
 from ingest.extract import extract_document
 from ingest.fetch import cached_path, load_record
 from ingest.settings import Settings
+from ingest.stored import load_ingest_record, read_lines
 from ingest.tokens import TokenCounter, resolve_model
 from ingest.types import IngestRecord, Manifest, ManifestEntry, Page, Passage
 
@@ -175,33 +176,9 @@ def _write_jsonl(path: Path, lines: list[str]) -> None:
             handle.write(line + "\n")
 
 
-def load_ingest_record(settings: Settings, doc_id: str) -> IngestRecord | None:
-    """Return the document's ingest record, or None when it was never (wholly) ingested."""
-    path = settings.passages_dir / doc_id / "record.json"
-    if not path.exists():
-        return None
-    try:
-        return IngestRecord.model_validate_json(path.read_text(encoding="utf-8"))
-    except ValueError:
-        return None
-
-
 def load_passages(settings: Settings, doc_id: str) -> list[Passage]:
     """Return the document's passages in order."""
-    return [Passage.model_validate_json(line) for line in _read_lines(settings, doc_id, "passages")]
-
-
-def load_pages(settings: Settings, doc_id: str) -> list[Page]:
-    """Return the document's cleaned pages in order."""
-    return [Page.model_validate_json(line) for line in _read_lines(settings, doc_id, "pages")]
-
-
-def _read_lines(settings: Settings, doc_id: str, name: str) -> list[str]:
-    path = settings.passages_dir / doc_id / f"{name}.jsonl"
-    try:
-        return path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise IgaError(f"{doc_id}: no {name} found at {path}: run `iga ingest` first") from None
+    return [Passage.model_validate_json(line) for line in read_lines(settings, doc_id, "passages")]
 
 
 def summary_line(outcomes: list[IngestOutcome], seconds: float) -> dict[str, float | int]:
