@@ -249,19 +249,17 @@ class Assistant:
 
         # Judge the evidence.
         pool = {hit.passage.id: hit for hit in hits[:SENTENCE_POOL]}
+        pooled = [s for s in scored if s.hit.passage.id in pool]
         candidates = [
             s.with_(
-                hit=hit,
+                hit=(hit := pool[s.hit.passage.id]),
                 score=s.score + PASSAGE_WEIGHT * (1 - (hit.rank - 1) / len(pool)),
                 own=s.score,
             )
-            for s in scored
-            if (hit := pool.get(s.hit.passage.id)) is not None
+            for s in pooled
         ]
         # (The not-covered signals judge the sentences as scored, before the rank bonus.)
-        signals = self._signals(
-            expansion, hits, [s for s in scored if s.hit.passage.id in pool], kind
-        )
+        signals = self._signals(expansion, hits, pooled, kind)
         confidence = signals.get("dense", -1.0) + sum(
             w * signals.get(name, 0.0) for name, w in weights.items()
         )

@@ -393,8 +393,7 @@ def _best_list(
     """
     # A lead-in is short and leans on the sentence before it ("A survey was undertaken...
     # Five key themes emerged:"): it scores as the better of the two.
-    own = {(s.hit.passage.id, s.start): _own(s) for s in scored}
-    previous = {(s.hit.passage.id, s.end): _own(s) for s in scored}
+    ending_at = {(s.hit.passage.id, s.end): _own(s) for s in scored}
 
     # A lead-in or heading that names what the question lists ("What themes...?": "Five key
     # themes emerged:") scores as if LIST_MARGIN better.
@@ -417,15 +416,16 @@ def _best_list(
         )
         if sentence.role != "lead-in":
             return _own(sentence) + named
-        text = sentence.hit.passage.text
-        gap = len(text[: sentence.start]) - len(text[: sentence.start].rstrip())
-        before = previous.get((sentence.hit.passage.id, sentence.start - gap), -1.0)
-        return max(own[(sentence.hit.passage.id, sentence.start)], before) + named
+        end_before = len(sentence.hit.passage.text[: sentence.start].rstrip())
+        before = ending_at.get((sentence.hit.passage.id, end_before), -1.0)
+        return max(_own(sentence), before) + named
 
-    anchors = sorted(
-        (s for s in scored if _may_anchor(s) and anchor_score(s) >= floor),
-        key=lambda s: (-anchor_score(s), s.hit.rank, s.start),
-    )
+    scores = [(anchor_score(s), s) for s in scored if _may_anchor(s)]
+    anchors = [
+        s
+        for score, s in sorted(scores, key=lambda p: (-p[0], p[1].hit.rank, p[1].start))
+        if score >= floor
+    ]
     for anchor in anchors:
         items = _list_items(anchor, neighbours, sentences_of)
         if len(items) >= 2:
@@ -439,12 +439,24 @@ def _may_anchor(sentence: Sentence) -> bool:
 
     (Prose followed closely by a list was tried as an anchor too: on the development set it
     answered list questions with the wrong lists, fact in answer 0.500 -> 0.489.)"""
-    is_heading = sentence.role == "label" and sentence.text == (sentence.hit.passage.section or "")
-    return sentence.role in ("lead-in", "item") or is_heading or _is_table_caption(sentence)
+    heading = sentence.role == "label" and _is_heading(sentence)
+    return sentence.role in ("lead-in", "item") or heading or _is_table_caption(sentence)
 
 
 def _is_table_caption(sentence: Sentence) -> bool:
     return bool(TABLE_CAPTION.match(sentence.text))
+
+
+def _is_heading(sentence: Sentence) -> bool:
+    """Return whether a sentence is its passage's section heading."""
+    return sentence.text == (sentence.hit.passage.section or "")
+
+
+def _starts(sentence: Sentence, after: str) -> bool:
+    """Return whether a sentence starts its passage, or follows `after` ("\\n": a line,
+    "\\n\\n": a paragraph), spaces aside."""
+    before = sentence.hit.passage.text[: sentence.start].rstrip(" \t")
+    return sentence.start == 0 or before.endswith(after)
 
 
 def _list_items(
@@ -505,12 +517,9 @@ def _table_rows(sequence: list[Sentence], at: int) -> list[Sentence]:
     up to the first sentence, heading or caption after them. Two rows at least."""
     rows: list[Sentence] = []
     for sentence in sequence[at + 1 :]:
-        before = sentence.hit.passage.text[: sentence.start].rstrip(" \t")
-        own_line = sentence.start == 0 or before.endswith("\n")
-        is_heading = sentence.text == (sentence.hit.passage.section or "")
         if (
-            not own_line
-            or is_heading
+            not _starts(sentence, "\n")
+            or _is_heading(sentence)
             or CAPTION.match(sentence.text)
             or FINISHED.search(sentence.text)
             or sentence.text.endswith(":")
@@ -521,10 +530,9 @@ def _table_rows(sequence: list[Sentence], at: int) -> list[Sentence]:
     return rows[:MAX_ITEMS] if len(rows) >= 2 else []
 
 
-COUNT_WORDS = {
-    w: n
-    for n, w in enumerate(
-        [
+COUNT_WORDS = dict(
+    zip(
+        (
             "two",
             "three",
             "four",
@@ -536,10 +544,11 @@ COUNT_WORDS = {
             "ten",
             "eleven",
             "twelve",
-        ],
-        start=2,
+        ),
+        range(2, 13),
+        strict=True,
     )
-}
+)
 COUNT = re.compile(r"\b(" + "|".join(COUNT_WORDS) + r"|\d{1,2})\b", re.IGNORECASE)
 
 
@@ -559,10 +568,9 @@ def _paragraphs_after(sequence: list[Sentence], at: int, count: int) -> list[Sen
     another lead-in, and gives nothing unless all `count` are found."""
     firsts: list[Sentence] = []
     for sentence in sequence[at + 1 :]:
-        if sentence.role == "lead-in" or sentence.text == (sentence.hit.passage.section or ""):
+        if sentence.role == "lead-in" or _is_heading(sentence):
             break
-        before = sentence.hit.passage.text[: sentence.start].rstrip(" \t")
-        if sentence.start == 0 or before.endswith("\n\n"):
+        if _starts(sentence, "\n\n"):
             if sentence.role == "label":
                 break
             firsts.append(sentence)
