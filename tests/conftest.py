@@ -42,6 +42,14 @@ def built_settings(tmp_path_factory: pytest.TempPathFactory, generated_corpus: P
     return settings
 
 
+@pytest.fixture(scope="module")
+def assistant(built_settings):
+    """An Assistant over the session's built index, loaded once per test module."""
+    from assistant.answer import Assistant
+
+    return Assistant.load(built_settings)
+
+
 @pytest.fixture
 def fresh_settings(tmp_path: Path, generated_corpus: Path):
     """Settings of an empty data dir, with a private copy of the generated corpus."""

@@ -228,28 +228,31 @@ def test_sentence_broken_by_a_page_break_is_quoted_whole_and_cited_over_both_pag
     assert cited.pages == [3, 4] and cited.page_text.startswith("pp. 3-4")
 
 
-def test_list_set_out_as_paragraphs_after_a_counted_lead_in_is_answered_by_them(assistant):
-    # No bullets: "Three themes emerged from the review:" and three paragraphs.
-    answer = assistant.answer("What themes came out of the review of replacement plans?")
+@pytest.mark.parametrize(
+    ("question", "items"),
+    [
+        # No bullets: "Three themes emerged from the review:" and three paragraphs.
+        (
+            "What themes came out of the review of replacement plans?",
+            [
+                "Networks that keep one shared asset register replace their scanners sooner.",
+                "Buying scanners together through joint procurement lowers their price.",
+                "New scanners need trained radiographers from their first day in service.",
+            ],
+        ),
+        # A table, as text extraction leaves it: short lines under its caption.
+        (
+            "What are the scanner types counted in the 2021 census table?",
+            ["Scanner type Count", "Computed tomography 212", "Magnetic resonance imaging 200"],
+        ),
+    ],
+    ids=["paragraphs-after-a-counted-lead-in", "table-rows"],
+)
+def test_list_without_bullets_is_answered_by_its_items(assistant, question, items):
+    answer = assistant.answer(question)
 
     assert answer.outcome is Outcome.answered and answer.composition == "list"
-    assert [s.text for s in answer.sentences] == [
-        "Networks that keep one shared asset register replace their scanners sooner.",
-        "Buying scanners together through joint procurement lowers their price.",
-        "New scanners need trained radiographers from their first day in service.",
-    ]
-
-
-def test_list_question_answered_by_a_table_gets_its_rows(assistant):
-    # Text extraction leaves a table as short lines under its caption.
-    answer = assistant.answer("What are the scanner types counted in the 2021 census table?")
-
-    assert answer.outcome is Outcome.answered and answer.composition == "list"
-    assert [s.text for s in answer.sentences] == [
-        "Scanner type Count",
-        "Computed tomography 212",
-        "Magnetic resonance imaging 200",
-    ]
+    assert [s.text for s in answer.sentences] == items
 
 
 def test_share_question_gets_the_percentage_with_the_sentence_it_leans_on(assistant):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import http.client
 import re
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -15,7 +14,6 @@ from gradio_client import Client
 from gradio_client.exceptions import AppError
 from typer.testing import CliRunner
 
-from assistant.answer import Assistant
 from assistant.app import (
     RunningServer,
     ServeError,
@@ -27,19 +25,9 @@ from assistant.app import (
 )
 from assistant.cli import app as cli
 from ingest.settings import Settings
+from tests.http_server import free_port
 
 QUESTION = "Who chairs the imaging network board?"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def assistant(built_settings) -> Assistant:
-    return Assistant.load(built_settings)
 
 
 @pytest.fixture(scope="module")

@@ -8,15 +8,14 @@ artifacts/screenshots/ (not committed).
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from assistant.answer import Assistant
 from assistant.app import RunningServer, serve
+from tests.http_server import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).parents[1] / "artifacts" / "screenshots"
@@ -54,17 +53,6 @@ SHOWN_SPINNERS = """() => Array.from(document.querySelectorAll(
     }
     return e.getClientRects().length > 0;
 }).map(e => (e.closest('[id]') || {}).id + ': ' + e.textContent)"""
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def assistant(built_settings) -> Assistant:
-    return Assistant.load(built_settings)
 
 
 @pytest.fixture(scope="module")

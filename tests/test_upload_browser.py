@@ -4,7 +4,6 @@ and cited in an answer."""
 from __future__ import annotations
 
 import io
-import socket
 from pathlib import Path
 
 import httpx
@@ -15,6 +14,7 @@ from reportlab.pdfgen import canvas
 from assistant.app import serve
 from ingest.settings import Settings
 from tests.corpus_factory import DOCUMENTS
+from tests.http_server import free_port
 from tests.test_browser import ARGS, CHROMIUM, SCREENSHOTS
 
 pytestmark = [
@@ -42,12 +42,6 @@ def protocol_pdf() -> bytes:
     pdf.showPage()
     pdf.save()
     return buffer.getvalue()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_first_run_then_upload_a_pdf_and_get_it_cited(tmp_path: Path, generated_corpus: Path):
