@@ -23,7 +23,7 @@ from index.embed import (
     weights_sha256,
 )
 from index.retrieve import bm25_tokenize
-from index.sentences import embed_sentences, sentence_store_path
+from index.sentences import embed_sentences, pool_sentences, sentence_store_path
 from index.store import (
     BM25_DIR,
     DENSE,
@@ -213,20 +213,28 @@ def build_index(
             report.stages = watch.report()
             report.seconds = round(time.perf_counter() - started, 2)
             return report
+        # One pass gives the passages' vectors and their sentences' (pooled in context); the
+        # sentences it could not pool, or all with sentences_in_context off, are embedded alone.
         with watch("embed passages"):
             embedder = Embedder(
                 spec, dtype=settings.embed_dtype, batch_size=settings.embed_batch_size
             )
+            sentence_store = sentence_store_path(settings.data_dir, embedder.info)
+            with _writing("sentence vectors", settings.data_dir):
+                pooled = pool_sentences(
+                    passages,
+                    embedder,
+                    sentence_store,
+                    in_context=settings.sentences_in_context,
+                    progress=progress,
+                )
             with _writing("passage vectors", settings.data_dir):
                 vectors, report.embedded = cached_vectors(
-                    passages, embedder, settings, progress=progress
+                    passages, embedder, settings, progress=progress, pooled=pooled
                 )
         with watch("embed sentences"), _writing("sentence vectors", settings.data_dir):
             report.sentences, report.sentences_embedded = embed_sentences(
-                passages,
-                embedder,
-                sentence_store_path(settings.data_dir, embedder.info),
-                progress=progress,
+                passages, embedder, sentence_store, progress=progress
             )
 
         # Write the new version beside the served one and switch to it.
@@ -402,9 +410,19 @@ def _refresh_failures(root: Path, previous: IndexMeta, failed: dict[str, str]) -
 
 
 def cached_vectors(
-    passages: list[Passage], embedder: Embedder, settings: Settings, *, progress: bool
+    passages: list[Passage],
+    embedder: Embedder,
+    settings: Settings,
+    *,
+    progress: bool,
+    pooled: dict[str, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, int]:
-    """Return one vector per passage and how many had to be embedded (the rest were cached)."""
+    """Return one vector per passage and how many went through the model (the rest were cached).
+
+    `pooled`: vectors by content key that `pool_sentences` computed this run, stored as if
+    embedded here.
+    """
+    pooled = pooled or {}
     texts = [embedding_text(p) for p in passages]
     keys = [content_key(t) for t in texts]
     cache = EmbeddingCache(
@@ -412,6 +430,9 @@ def cached_vectors(
     )
     try:
         found = cache.get_many(keys)
+        if pooled:
+            cache.put_many(list(pooled), np.stack(list(pooled.values())))
+            found.update(pooled)
         missing = [i for i, key in enumerate(keys) if key not in found]
         if missing:
             fresh = embedder.encode_passages([texts[i] for i in missing], progress=progress)
@@ -423,7 +444,7 @@ def cached_vectors(
     matrix = np.zeros((len(passages), embedder.info.dimension), dtype=np.float32)
     for i, key in enumerate(keys):
         matrix[i] = found[key]
-    return matrix, len(missing)
+    return matrix, len(pooled) + len(missing)
 
 
 def write_version(

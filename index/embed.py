@@ -129,6 +129,72 @@ class Embedder:
             batch_size=batch_size or self.batch_size,
         )
 
+    @property
+    def pools_spans(self) -> bool:
+        """Whether `encode_in_context` can pool spans: a mean-pooled, normalised model whose
+        tokenizer reports each token's characters (a "fast" tokenizer)."""
+        if self.bert is not None:
+            return False
+        modules = list(self.model)
+        pooling = modules[1] if len(modules) == 3 else None
+        return (
+            [type(m).__name__ for m in modules] == ["Transformer", "Pooling", "Normalize"]
+            and getattr(pooling, "pooling_mode", None) == "mean"
+            and getattr(self.model.tokenizer, "is_fast", False)
+        )
+
+    def encode_in_context(
+        self,
+        texts: Sequence[str],
+        spans: Sequence[Sequence[tuple[int, int]]],
+        *,
+        progress: bool = False,
+    ) -> tuple[np.ndarray, list[list[np.ndarray | None]]]:
+        """Return each passage's vector and, from the same forward pass, a vector per span.
+
+        A span is [start, end) in characters of its text. Its vector is the mean of the
+        tokens the model computed for those characters, in the context of the whole passage
+        ("late chunking"), normalised; the passage's is the mean of all its tokens, as the
+        model's own pooling takes it (the same vector `encode_passages` returns). A span that
+        truncation cut off (the passage is longer than the model's input) or that has no
+        tokens gets None: embed it on its own. Needs `pools_spans`.
+        """
+        if not self.pools_spans:
+            raise ModelError(f"model {self.spec.name!r} cannot pool spans of its passages")
+        from tqdm.auto import tqdm
+
+        self.passages_encoded += len(texts)
+        shift = len(self.spec.passage_prefix)
+        # Longest first, as the model orders a call's texts (little padding), one batch per
+        # call: each batch's token vectors are pooled and freed before the next.
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        passages = np.zeros((len(texts), self.info.dimension), dtype=np.float32)
+        pooled: list[list[np.ndarray | None]] = [[] for _ in texts]
+        with tqdm(total=len(texts), desc="Passages", disable=not progress, unit="") as bar:
+            for start in range(0, len(order), self.batch_size):
+                group = order[start : start + self.batch_size]
+                outputs = self.model.encode(
+                    [self.spec.passage_prefix + texts[i] for i in group],
+                    batch_size=self.batch_size,
+                    output_value=None,
+                    show_progress_bar=False,
+                    processing_kwargs={"text": {"return_offsets_mapping": True}},
+                )
+                for i, output in zip(group, outputs, strict=True):
+                    tokens = output["token_embeddings"].float().numpy()
+                    mask = output["attention_mask"].numpy() > 0
+                    offsets = output["offset_mapping"].numpy()
+                    passages[i] = _mean_unit(tokens[mask])
+                    real = mask & (offsets[:, 1] > offsets[:, 0])
+                    covered = int(offsets[real, 1].max()) if real.any() else 0
+                    for a, b in spans[i]:
+                        a, b = a + shift, b + shift
+                        chosen = real & (offsets[:, 0] < b) & (offsets[:, 1] > a)
+                        whole = b <= covered and chosen.any()
+                        pooled[i].append(_mean_unit(tokens[chosen]) if whole else None)
+                bar.update(len(group))
+        return passages, pooled
+
     def encode_query(self, text: str) -> np.ndarray:
         """Return the normalised vector of one query, shape (dimension,)."""
         return self._encode([self.spec.query_prefix + text], progress=False, batch_size=1)[0]
@@ -146,6 +212,12 @@ class Embedder:
             show_progress_bar=progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def _mean_unit(tokens: np.ndarray) -> np.ndarray:
+    """Return the mean of token vectors scaled to unit length (mean pooling, then Normalize)."""
+    mean = tokens.mean(axis=0)
+    return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
 
 
 def vector_store_path(data_dir: Path, info: ModelInfo, *, kind: str = "") -> Path:
@@ -198,6 +270,21 @@ class EmbeddingCache:
                     for k, v in zip(keys, vectors, strict=True)
                 ],
             )
+
+    def keep_only(self, method: str, *, unmarked: str) -> bool:
+        """Mark the vectors as computed by `method`, first deleting any computed otherwise;
+        return whether any were deleted. Vectors stored before methods were recorded count as
+        computed by `unmarked`."""
+        with self._db:
+            self._db.execute("CREATE TABLE IF NOT EXISTS about (key TEXT PRIMARY KEY, value TEXT)")
+            row = self._db.execute("SELECT value FROM about WHERE key = 'method'").fetchone()
+            if (row[0] if row else unmarked) == method:
+                self._db.execute("INSERT OR REPLACE INTO about VALUES ('method', ?)", (method,))
+                return False
+            stale = self._db.execute("SELECT 1 FROM vectors LIMIT 1").fetchone() is not None
+            self._db.execute("DELETE FROM vectors")
+            self._db.execute("INSERT OR REPLACE INTO about VALUES ('method', ?)", (method,))
+        return stale
 
     def close(self) -> None:
         self._db.close()

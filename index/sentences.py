@@ -14,7 +14,7 @@ import numpy as np
 
 from index.embed import Embedder, EmbeddingCache, content_key, vector_store_path
 from index.types import ModelInfo
-from ingest.chunk import SENTENCE_END
+from ingest.chunk import SENTENCE_END, embedding_text
 from ingest.types import Passage
 
 BULLET = re.compile(r"^\s*(?:[•▪◦●■‣∙*–-]\s*)?")  # a list marker is not part of the sentence
@@ -24,6 +24,8 @@ PREPARE_BATCH = 32
 # 600). 128 of the longest (256 tokens) need ~400 MB of attention scores, and took a build's
 # peak to 1.24 GB, so 64.
 SENTENCE_BATCH = 64
+# How a store's sentence vectors were computed (see `pool_sentences`).
+IN_CONTEXT, ALONE = "pooled in context", "embedded alone"
 ENUMERATOR_ONLY = re.compile(r"^\s*\(?(?:\d{1,2}|[a-zA-Z]|[ivx]{1,4})[.)]$")
 # A line that ends mid-sentence: a letter, digit or comma last, not closing punctuation.
 RUNS_ON = re.compile(r"[A-Za-z0-9,’'\)]\s*$")
@@ -59,13 +61,73 @@ def sentence_store_path(data_dir: Path, info: ModelInfo) -> Path:
     return vector_store_path(data_dir, info, kind="sentences")
 
 
+def pool_sentences(
+    passages: Sequence[Passage],
+    embedder: Embedder,
+    path: Path,
+    *,
+    in_context: bool = True,
+    progress: bool = False,
+) -> dict[str, np.ndarray]:
+    """Store sentence vectors pooled from their passages' pass; return those passages' vectors.
+
+    in_context=False, or a model that cannot pool spans, pools nothing: `embed_sentences` then
+    embeds every sentence on its own. The store keeps vectors of one method only, and drops
+    those of the other when the method changes (vectors of both would not score alike).
+
+    Each passage with a sentence the store lacks goes through the model once
+    (`Embedder.encode_in_context`): the mean of its tokens is its vector, by the content key of
+    its embedding text, and the mean of each sentence's tokens that sentence's. A text found
+    in two overlapping passages is stored once, from the first passage that holds it whole;
+    one that truncation cut off in every passage is left for `embed_sentences`.
+    """
+    in_context = in_context and embedder.pools_spans
+    store = EmbeddingCache(path, embedder.info.dimension)
+    try:
+        # Builds before this choice existed embedded every sentence alone.
+        store.keep_only(IN_CONTEXT if in_context else ALONE, unmarked=ALONE)
+    finally:
+        store.close()
+    if not in_context:
+        return {}
+    texts = [embedding_text(p) for p in passages]
+    # Sentence spans are in the passage's text, which ends the embedding text (after a heading).
+    spans = [
+        [(a + len(t) - len(p.text), b + len(t) - len(p.text)) for a, b in sentence_spans(p.text)]
+        for p, t in zip(passages, texts, strict=True)
+    ]
+    sentences = [[p.text[a:b] for a, b in sentence_spans(p.text)] for p in passages]
+    store = EmbeddingCache(path, embedder.info.dimension)
+    try:
+        known = store.get_many([content_key(t) for row in sentences for t in row])
+        todo = [
+            i for i, row in enumerate(sentences) if any(content_key(t) not in known for t in row)
+        ]
+        todo = sorted({texts[i]: i for i in reversed(todo)}.values())  # each text once, first
+        vectors, pooled = embedder.encode_in_context(
+            [texts[i] for i in todo], [spans[i] for i in todo], progress=progress
+        )
+        fresh: dict[str, np.ndarray] = {}
+        for i, row in zip(todo, pooled, strict=True):
+            for text, vector in zip(sentences[i], row, strict=True):
+                key = content_key(text)
+                if vector is not None and key not in known and key not in fresh:
+                    fresh[key] = vector
+        if fresh:
+            store.put_many(list(fresh), np.stack(list(fresh.values())))
+    finally:
+        store.close()
+    return {content_key(texts[i]): vector for i, vector in zip(todo, vectors, strict=True)}
+
+
 def embed_sentences(
     passages: Sequence[Passage], embedder: Embedder, path: Path, *, progress: bool = False
 ) -> tuple[int, int]:
     """Store the vector of every sentence of these passages; return (sentences, newly embedded).
 
-    Every span `sentence_spans` finds is embedded on its own, as answers score it: all at once,
-    so the model batches them by length (little padding), with one write for the lot.
+    Each span `sentence_spans` finds that the store lacks is embedded on its own: all of them
+    after `pool_sentences` declined to pool in context, or those it could not pool. All at
+    once, so the model batches them by length (little padding), with one write for the lot.
     """
     texts = list(dict.fromkeys(p.text[a:b] for p in passages for a, b in sentence_spans(p.text)))
     keys = [content_key(t) for t in texts]

@@ -25,6 +25,7 @@ from index.embed import EmbeddingCache, content_key
 from index.retrieve import SearchIndex
 from index.sentences import sentence_spans, sentence_store_path
 from index.store import current_version_dir
+from ingest.chunk import embedding_text
 from ingest.errors import ManifestError
 from ingest.manifest import load_manifest
 from ingest.pipeline import load_passages
@@ -302,6 +303,26 @@ def test_build_stores_every_sentence_vector_as_embedded_alone(fresh_settings):
     _change_every_document(fresh_settings)
     again = _build(fresh_settings)
     assert again.published and 0 < again.sentences_embedded < again.sentences
+
+
+def test_build_with_sentences_in_context_embeds_each_passage_once(fresh_settings):
+    settings = fresh_settings.model_copy(update={"sentences_in_context": True})
+    report = _build(settings)
+    passages = [p for doc_id in sorted(report.added) for p in load_passages(settings, doc_id)]
+    sentences = {p.text[a:b] for p in passages for a, b in sentence_spans(p.text)}
+    # Every sentence pooled from its passage's pass: none embedded on its own.
+    assert report.sentences == len(sentences) > 0 and report.sentences_embedded == 0
+    assert report.embedded == len({embedding_text(p) for p in passages})
+
+    index = SearchIndex.load(settings)
+    store = EmbeddingCache(
+        sentence_store_path(settings.data_dir, index.embedder.info), index.embedder.info.dimension
+    )
+    try:
+        assert len(store.get_many([content_key(s) for s in sentences])) == len(sentences)
+    finally:
+        store.close()
+    assert index.search("network board", k=1)
 
 
 def test_build_prints_its_stages_within_80_columns(fresh_settings):
