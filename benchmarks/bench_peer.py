@@ -8,6 +8,7 @@ It prints the medians and their ratios, the product's own stage breakdown, and b
 pipelines' page recall@5 and MRR@10 on the development question set.
 
     python -m benchmarks.bench_peer              # 3 pairs on ../shared/corpus (needs .[bench])
+    IGA_SENTENCES_IN_CONTEXT=true python -m benchmarks.bench_peer   # sentences pooled in context
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from benchmarks.common import (
     require_corpus,
     write_result,
 )
+from ingest.settings import Settings
 
 PRODUCT = "iga build"
 PEER = "quick-start"
@@ -200,7 +202,10 @@ def main() -> None:
     runs: dict[str, list[dict[str, float]]] = {PRODUCT: [], PEER: []}
     stages: list[dict[str, float]] = []
     loads = [os.getloadavg()[0]]
+    # The builds inherit the environment: IGA_SENTENCES_IN_CONTEXT=true measures that option.
+    in_context = Settings().sentences_in_context
     print(f"{args.pairs} pairs on {corpus}, alternating; load average {loads[0]:.1f}")
+    print(f"sentences_in_context={in_context}")
     try:
         for pair in range(args.pairs):
             order = [PEER, PRODUCT] if pair % 2 == 0 else [PRODUCT, PEER]
@@ -269,7 +274,12 @@ def main() -> None:
             "load_averages": loads,
             "cpu": machine()["cpu"],
         },
-        options={"pairs": args.pairs, "corpus": corpus, "quick": args.quick},
+        options={
+            "pairs": args.pairs,
+            "corpus": corpus,
+            "quick": args.quick,
+            "sentences_in_context": in_context,
+        },
         folder=args.results,
     )
 

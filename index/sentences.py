@@ -82,30 +82,26 @@ def pool_sentences(
     one that truncation cut off in every passage is left for `embed_sentences`.
     """
     in_context = in_context and embedder.pools_spans
+    texts = [embedding_text(p) for p in passages]
+    spans = [sentence_spans(p.text) for p in passages]
+    sentences = [[p.text[a:b] for a, b in row] for p, row in zip(passages, spans, strict=True)]
     store = EmbeddingCache(path, embedder.info.dimension)
     try:
         # Builds before this choice existed embedded every sentence alone.
         store.keep_only(IN_CONTEXT if in_context else ALONE, unmarked=ALONE)
-    finally:
-        store.close()
-    if not in_context:
-        return {}
-    texts = [embedding_text(p) for p in passages]
-    # Sentence spans are in the passage's text, which ends the embedding text (after a heading).
-    spans = [
-        [(a + len(t) - len(p.text), b + len(t) - len(p.text)) for a, b in sentence_spans(p.text)]
-        for p, t in zip(passages, texts, strict=True)
-    ]
-    sentences = [[p.text[a:b] for a, b in sentence_spans(p.text)] for p in passages]
-    store = EmbeddingCache(path, embedder.info.dimension)
-    try:
+        if not in_context:
+            return {}
         known = store.get_many([content_key(t) for row in sentences for t in row])
         todo = [
             i for i, row in enumerate(sentences) if any(content_key(t) not in known for t in row)
         ]
         todo = sorted({texts[i]: i for i in reversed(todo)}.values())  # each text once, first
+        # The spans are in the passage's text, which ends its embedding text (after a heading).
+        shifts = [len(texts[i]) - len(passages[i].text) for i in todo]
         vectors, pooled = embedder.encode_in_context(
-            [texts[i] for i in todo], [spans[i] for i in todo], progress=progress
+            [texts[i] for i in todo],
+            [[(a + d, b + d) for a, b in spans[i]] for i, d in zip(todo, shifts, strict=True)],
+            progress=progress,
         )
         fresh: dict[str, np.ndarray] = {}
         for i, row in zip(todo, pooled, strict=True):
