@@ -8,8 +8,10 @@ The recipe (no language model: every word is quoted from a cited passage):
    or number question, prefer sentences that hold one.
 3. A list question gets the list itself: the items under the best-matching lead-in or heading,
    in order, followed across passages (and page breaks) while the list goes on.
-4. Otherwise the best sentence, with the sentence before it when it leans on it ("This...",
-   "He..."), then at most two supporting sentences from other documents.
+4. Otherwise an excerpt of the best passage: its best sentence, with the sentence before it
+   when it leans on it ("This...", "He..."), running on into the next while it stays short;
+   the sentence that matches best on its own when another passage holds it; then at most two
+   supporting sentences from other documents.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ KIND_PENALTY = 0.1  # for a date/number question, a sentence without one
 EXTEND_MARGIN = 0.1  # the next sentence joins the excerpt while within this of the best
 SUPPORT_MARGIN = 0.12  # supporting sentences from other documents score within this of the best
 MAX_SUPPORT = 2
+# The excerpt runs on into its next sentence while the whole stays within this many characters
+# (three sentences at most): a sentence naming the subject is often followed by the one with
+# the figure ("...the toolkit. Almost 90% of care homes are now compliant (88%...)").
+RUN_ON_CHARS = 600
+MAX_EXCERPT = 3
 LIST_MARGIN = 0.20  # a list answers a list question while within this of the best sentence
 INLINE_MARGIN = 0.1  # a sentence holding a list answers a list question while within this
 MAX_ITEMS = 12
@@ -301,9 +308,32 @@ def compose(
     if near:
         extra = max(near, key=lambda s: s.score)
         excerpt = [extra, *excerpt] if extra is before else [*excerpt, extra]
+    following = _adjacent(excerpt[-1], scored, 1)
+    if (
+        following is not None
+        and len(excerpt) < MAX_EXCERPT
+        and quotable(following, kind)
+        and sum(len(s.text) for s in [*excerpt, following]) <= RUN_ON_CHARS
+    ):
+        excerpt.append(following)
     chosen = list(excerpt)
+
+    # The passage rank bonus makes the best passage answer; when another passage holds a
+    # sentence that matches better on its own, that one is quoted too: the best passage is not
+    # always the right one.
+    rival = max(
+        (s for s in candidates if s.hit.passage.id != best.hit.passage.id), key=_own, default=None
+    )
+    if (
+        rival is not None
+        and _own(rival) > _own(best)
+        and (kind not in (AnswerKind.date, AnswerKind.number) or holds_kind(rival.text, kind))
+        and _says_something_new(rival, chosen, vectors)
+    ):
+        chosen.append(rival)
+    first = len(chosen)
     for sentence in ranked:
-        if len([s for s in chosen if s not in excerpt]) == MAX_SUPPORT:
+        if len(chosen) - first == MAX_SUPPORT:
             break
         if _own(sentence) < _own(best) - SUPPORT_MARGIN:
             continue
