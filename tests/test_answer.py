@@ -63,6 +63,31 @@ def test_question_the_corpus_does_not_cover_is_not_covered(assistant, out_of_sco
         assert answer.evidence.confidence < answer.evidence.threshold
 
 
+@pytest.mark.parametrize(
+    ("question", "known"),
+    [
+        # "uptime" is rare in everyday English and no generated document uses it; "PACS" is
+        # rare too, and they use it.
+        ("What uptime must the PACS supplier guarantee?", 0.5),
+        # An abbreviation they never use, nor spell out.
+        ("What does GIRFT say about reporting?", 0.0),
+        # An abbreviation they only spell out ("senior responsible officer").
+        ("Who should the SRO report to?", 1.0),
+        # No specialist word at all.
+        ("What is the maximum time for an examination to be reported?", 1.0),
+    ],
+)
+def test_known_signal_is_the_share_of_specialist_words_the_index_uses(assistant, question, known):
+    evidence = assistant.answer(question).evidence
+
+    assert evidence.signals["known"] == known
+    # It counts in the confidence with its default weight.
+    others = sum(w * evidence.signals[n] for n, w in evidence.weights.items() if n != "known")
+    assert evidence.confidence == pytest.approx(
+        evidence.signals["dense"] + others + evidence.weights["known"] * known, abs=1e-3
+    )
+
+
 def test_calibrated_threshold_replaces_the_default(assistant):
     meta = assistant.index.meta
     calibration = Calibration(
