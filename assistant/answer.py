@@ -35,7 +35,7 @@ from assistant.compose import (
     score_sentences,
 )
 from assistant.glossary import Expansion, Glossary, load_glossary
-from assistant.intent import AnswerKind, answer_kind
+from assistant.intent import AnswerKind, answer_kind, kind_strength
 from assistant.types import (
     Answer,
     AnswerSentence,
@@ -80,7 +80,11 @@ BOILERPLATE_PAGES = 3  # a sentence printed on this many pages is boilerplate, n
 BOILERPLATE_SCAN = 200_000  # above this many passages, boilerplate is not looked for at load
 NEAREST = 3  # passages listed when the guidance does not cover the question
 TITLE_WEIGHT = 0.2  # rerank boost of a document the question names (by its title's words)
-PUBLICATION_BONUS = 0.1  # a cover or imprint line with a date, for "when was it published?"
+# For "when was it published?": a cover or imprint line (pages 1-2) with a year, and far more
+# one with a full date ("24 October 2022"): what a report prints there is its publication date,
+# which outranks any sentence of the body however like the question it reads.
+PUBLICATION_BONUS = 0.1
+DATED_COVER_BONUS = 1.0
 PUBLICATION = re.compile(r"\b(?:publish\w*|publication|released?|issued|came out|dated)\b", re.I)
 YEARS = (1900, 2100)
 # A word used less than once per million words of everyday English (Zipf 3, by wordfreq) is a
@@ -243,9 +247,20 @@ class Assistant:
         query = self.index.embedder.encode_query(expansion.dense_query)
         named = self._named_documents(expansion.question)
         publication = kind is AnswerKind.date and bool(PUBLICATION.search(question))
-        if publication:
-            hits = self._with_covers(hits, named, filters)
-        scored = self._score(hits, expansion, query, kind, publication=publication)
+        covers: list[Hit] = self._covers(hits, named, filters) if publication else []
+        have = {h.passage.id for h in hits}
+        hits += [
+            c.model_copy(update={"rank": len(hits) + n})
+            for n, c in enumerate((c for c in covers if c.passage.id not in have), start=1)
+        ]
+        plain = self._score(hits, expansion, query, kind)
+        # (The covers' dates rank up; the not-covered signals judge the sentences as they
+        # match the question, or some document's date would answer any such question.)
+        cover_ids = {c.passage.id for c in covers}
+        scored = [
+            s.with_(score=s.score + _cover_bonus(s)) if s.hit.passage.id in cover_ids else s
+            for s in plain
+        ]
         if mode is Mode.hybrid:
             hits = _rerank(hits, scored, kind, named)
         hits = _demote_superseded(hits)[:k]
@@ -263,7 +278,9 @@ class Assistant:
             for s in pooled
         ]
         # (The not-covered signals judge the sentences as scored, before the rank bonus.)
-        signals = self._signals(expansion, hits, pooled, kind)
+        signals = self._signals(
+            expansion, hits, [s for s in plain if s.hit.passage.id in pool], kind
+        )
         confidence = signals.get("dense", -1.0) + sum(
             w * signals.get(name, 0.0) for name, w in weights.items()
         )
@@ -367,22 +384,18 @@ class Assistant:
         }
         return {doc_id: share for doc_id, share in named.items() if share > 0}
 
-    def _with_covers(
+    def _covers(
         self, hits: list[Hit], named: dict[str, float], filters: SearchFilters | None
     ) -> list[Hit]:
-        """Return the hits plus the first passage (the cover) of each document the question
-        names, or else of the best hit's document: where a report prints its date."""
+        """Return the first passage (the cover) of each document the question names, or else
+        of the best hit's document: where a report prints when it was published."""
         docs = sorted(named, key=lambda d: -named[d]) or [h.passage.doc_id for h in hits[:1]]
-        have = {h.passage.id for h in hits}
-        extra = []
-        for doc_id in docs[:2]:
-            row = self._first_rows.get(doc_id)
-            if row is None or not self.index.allows_row(row, filters):
-                continue
-            cover = self.index.hit_at(row)
-            if cover.passage.id not in have:
-                extra.append(cover.model_copy(update={"rank": len(hits) + len(extra) + 1}))
-        return [*hits, *extra]
+        rows = [self._first_rows.get(doc_id) for doc_id in docs[:2]]
+        return [
+            self.index.hit_at(row)
+            for row in rows
+            if row is not None and self.index.allows_row(row, filters)
+        ]
 
     def _score(
         self,
@@ -390,8 +403,6 @@ class Assistant:
         expansion: Expansion,
         query: np.ndarray,
         kind: AnswerKind,
-        *,
-        publication: bool = False,
     ) -> list[Sentence]:
         """Return the sentences of the candidate passages, scored against the question."""
         sentences = [s for hit in hits for s in self._sentences(hit)]
@@ -425,13 +436,6 @@ class Assistant:
         if unknown:
             vectors.update(self.sentences.embed([s.raw for s in unknown[:MAX_EMBED]]))
         scored = score_sentences(sentences, vectors, query, overlap, kind)
-        if publication:
-            scored = [
-                s.with_(score=s.score + PUBLICATION_BONUS)
-                if s.role == "label" and s.hit.passage.first_page <= 2
-                else s
-                for s in scored
-            ]
         return scored
 
     def _signals(
@@ -653,3 +657,12 @@ def _specialist_words(question: str) -> list[str]:
 
     words = dict.fromkeys(w.casefold() for w in SPECIALIST_WORD.findall(question))
     return [w for w in words if zipf_frequency(w, "en") < SPECIALIST_ZIPF]
+
+
+def _cover_bonus(sentence: Sentence) -> float:
+    """Return a cover sentence's bonus for a publication-date question (DATED_COVER_BONUS)."""
+    if sentence.hit.passage.first_page > 2 or sentence.role not in ("label", "prose"):
+        return 0.0
+    if kind_strength(sentence.text, AnswerKind.date) == 2:
+        return DATED_COVER_BONUS
+    return PUBLICATION_BONUS if sentence.role == "label" else 0.0

@@ -172,9 +172,13 @@ def _is_label(text: str, hit: Hit) -> bool:
         return False
     # Unfinished and mostly capitalised words: a heading, a title or a signature block
     # ("Chief Information Officer Health Education England").
+    return _capitalised(words)
+
+
+def _capitalised(words: list[str]) -> bool:
+    """Return whether most of these words, small words aside, start with a capital."""
     content = [w for w in words if w.lower() not in SMALL_WORDS]
-    capitalised = sum(w[0].isupper() for w in content) / max(1, len(content))
-    return capitalised >= 0.6
+    return sum(w[0].isupper() for w in content) / max(1, len(content)) >= 0.6
 
 
 def normalise(text: str) -> str:
@@ -190,12 +194,17 @@ def quotable(sentence: Sentence, kind: AnswerKind) -> bool:
     if sentence.role == "item":
         return words >= MIN_WORDS or (kind is AnswerKind.list_ and words >= MIN_ITEM_WORDS)
     if sentence.role == "label":
-        # A cover or imprint line is how a report says when it was published.
+        # A cover or imprint line is how a report says when it was published: a full date
+        # alone ("24 October 2022"), or a year with words around it, but not a title in
+        # capitals with a year in it ("Data Driven Healthcare in 2030: Transformation...").
+        if kind is not AnswerKind.date or sentence.hit.passage.first_page > 2:
+            return False
+        if kind_strength(sentence.text, kind) == 2:
+            return True
         return (
-            kind is AnswerKind.date
-            and words >= 3
+            words >= 3
             and holds_kind(sentence.text, kind)
-            and sentence.hit.passage.first_page <= 2
+            and not _capitalised(WORD.findall(sentence.text))
         )
     return False  # a lead-in only leads into its list
 
