@@ -126,15 +126,20 @@ def _role(
 ) -> tuple[str, str, int | None]:
     """Return what a sentence is: its role, its item marker and its label number."""
     text = " ".join(raw.split())
-    if normalise(text) in boilerplate or NOT_GUIDANCE.search(hit.passage.section or ""):
+    if NOT_GUIDANCE.search(hit.passage.section or ""):
         return "label", "", None
     # A marked first sentence of a paragraph is a list item, even in title case ("• Chief
-    # Information Officers", "4. Establishing the NHS Digital Academy").
-    if first and not CAPTION.match(text) and "http" not in text:
-        bullet = prefix.strip()
-        if bullet:
-            enumerated = ENUMERATOR.match(f"{bullet} ")
-            return "item", _enumerator_kind(bullet) if enumerated else bullet, None
+    # Information Officers", "4. Establishing the NHS Digital Academy"), and even when its
+    # words recur on many pages ("• Clinical coding", a heading elsewhere): running headers
+    # and footers carry no bullet.
+    item = first and not CAPTION.match(text) and "http" not in text
+    bullet = prefix.strip()
+    if item and bullet:
+        enumerated = ENUMERATOR.match(f"{bullet} ")
+        return "item", _enumerator_kind(bullet) if enumerated else bullet, None
+    if normalise(text) in boilerplate:
+        return "label", "", None
+    if item:
         label = LABEL.match(text)
         if label:
             return "item", label["word"], int(label["number"])

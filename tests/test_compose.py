@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from assistant import compose as compose_module
-from assistant.compose import Sentence, compose, passage_sentences
+from assistant.compose import Sentence, compose, normalise, passage_sentences
 from assistant.intent import AnswerKind
 from index.types import Hit
 
@@ -85,3 +85,28 @@ def test_better_sentence_of_another_passage_joins_the_best_passages_excerpt(pass
     # stays out (support comes from other documents).
     weaker = _scored(second, [0.5], bonus=0.5)
     assert weaker[0].text not in _compose([*best, *weaker])
+
+
+def test_bulleted_item_stays_an_item_when_its_words_recur_on_many_pages(assistant):
+    # "• Clinical coding" in a list, and "Clinical coding" as a heading on many other pages:
+    # a running header or footer would carry no bullet. (The generated lists use "- ".)
+    hit = next(
+        h
+        for h in map(assistant.index.hit_at, range(assistant.index.size))
+        if any(
+            s.role == "item" and s.marker == "-" for s in passage_sentences(h, boilerplate=set())
+        )
+    )
+    items = [s for s in passage_sentences(hit, boilerplate=set()) if s.role == "item"]
+    recurring = {normalise(s.text) for s in items}
+
+    again = passage_sentences(hit, boilerplate=recurring)
+
+    assert [s.text for s in again if s.role == "item"] == [s.text for s in items]
+    # An unmarked line that recurs is still boilerplate.
+    lines = [s for s in again if s.role != "item"]
+    assert lines and all(
+        s.role == "label"
+        for s in passage_sentences(hit, boilerplate={normalise(s.text) for s in lines})
+        if s.role != "item"
+    )
