@@ -6,12 +6,15 @@ The recipe, no language model involved:
 2. Rerank the candidates by their best sentence as well as as a whole, and demote superseded
    documents below current ones that say nearly the same thing.
 3. Judge the evidence from several signals (best passage and best sentence cosine, the share of
-   the question's rarer words the evidence holds, agreement of the dense and keyword rankings),
-   weighted and thresholded as `iga eval --calibrate` chose on the development set. Too weak:
-   the guidance does not cover the question, and the nearest passages are listed as such.
-4. Otherwise compose the answer (assistant/compose.py): a list's items, or the best sentence
-   (with the one it leans on) plus at most two supporting sentences from other documents, each
-   citing its passage. Every answer sentence is a verbatim slice of its passage.
+   the question's rarer words the evidence holds, agreement of the dense and keyword rankings,
+   the share of its specialist words the index uses at all), weighted and thresholded as
+   `iga eval --calibrate` chose on the development set. Too weak: the guidance does not cover
+   the question, and the nearest passages are listed as such.
+4. Otherwise compose the answer (assistant/compose.py): a list's items, or an excerpt of the
+   best passage (its best sentence, with the one it leans on, running on into the next), the
+   better-matching sentence of another passage if there is one, and at most two supporting
+   sentences from other documents, each citing its passage. Every answer sentence is a
+   verbatim slice of its passage.
 """
 
 from __future__ import annotations
