@@ -142,6 +142,7 @@ class Assistant:
         if not one_off:
             assistant.index.search("warm up", k=1)
             embedder.encode_passages(["warm up", "the model"])
+            _specialist_words("warm up")  # loads wordfreq's lists (~0.4 s) before any question
         return assistant
 
     def with_index(self, index: SearchIndex) -> Assistant:
