@@ -27,6 +27,7 @@ WEIGHT_GRID: dict[str, tuple[float, ...]] = {
     "sentence": (0.0, 0.5, 1.0),
     "coverage": (0.0, 0.1, 0.2, 0.3, 0.4),
     "agreement": (0.0, 0.05, 0.1),
+    "known": (0.0, 0.1, 0.2, 0.3),
 }
 
 CALIBRATION_RULE = (

@@ -8,8 +8,10 @@ The recipe (no language model: every word is quoted from a cited passage):
    or number question, prefer sentences that hold one.
 3. A list question gets the list itself: the items under the best-matching lead-in or heading,
    in order, followed across passages (and page breaks) while the list goes on.
-4. Otherwise the best sentence, with the sentence before it when it leans on it ("This...",
-   "He..."), then at most two supporting sentences from other documents.
+4. Otherwise an excerpt of the best passage: its best sentence, with the sentence before it
+   when it leans on it ("This...", "He..."), running on into the next while it stays short;
+   the sentence that matches best on its own when another passage holds it; then at most two
+   supporting sentences from other documents.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ KIND_PENALTY = 0.1  # for a date/number question, a sentence without one
 EXTEND_MARGIN = 0.1  # the next sentence joins the excerpt while within this of the best
 SUPPORT_MARGIN = 0.12  # supporting sentences from other documents score within this of the best
 MAX_SUPPORT = 2
+# The excerpt runs on into its next sentence while the whole stays within this many characters
+# (three sentences at most): a sentence naming the subject is often followed by the one with
+# the figure ("...the toolkit. Almost 90% of care homes are now compliant (88%...)").
+RUN_ON_CHARS = 600
+MAX_EXCERPT = 3
 LIST_MARGIN = 0.20  # a list answers a list question while within this of the best sentence
 INLINE_MARGIN = 0.1  # a sentence holding a list answers a list question while within this
 MAX_ITEMS = 12
@@ -119,15 +126,20 @@ def _role(
 ) -> tuple[str, str, int | None]:
     """Return what a sentence is: its role, its item marker and its label number."""
     text = " ".join(raw.split())
-    if normalise(text) in boilerplate or NOT_GUIDANCE.search(hit.passage.section or ""):
+    if NOT_GUIDANCE.search(hit.passage.section or ""):
         return "label", "", None
     # A marked first sentence of a paragraph is a list item, even in title case ("• Chief
-    # Information Officers", "4. Establishing the NHS Digital Academy").
-    if first and not CAPTION.match(text) and "http" not in text:
-        bullet = prefix.strip()
-        if bullet:
-            enumerated = ENUMERATOR.match(f"{bullet} ")
-            return "item", _enumerator_kind(bullet) if enumerated else bullet, None
+    # Information Officers", "4. Establishing the NHS Digital Academy"), and even when its
+    # words recur on many pages ("• Clinical coding", a heading elsewhere): running headers
+    # and footers carry no bullet.
+    item = first and not CAPTION.match(text) and "http" not in text
+    bullet = prefix.strip()
+    if item and bullet:
+        enumerated = ENUMERATOR.match(f"{bullet} ")
+        return "item", _enumerator_kind(bullet) if enumerated else bullet, None
+    if normalise(text) in boilerplate:
+        return "label", "", None
+    if item:
         label = LABEL.match(text)
         if label:
             return "item", label["word"], int(label["number"])
@@ -165,9 +177,13 @@ def _is_label(text: str, hit: Hit) -> bool:
         return False
     # Unfinished and mostly capitalised words: a heading, a title or a signature block
     # ("Chief Information Officer Health Education England").
+    return _capitalised(words)
+
+
+def _capitalised(words: list[str]) -> bool:
+    """Return whether most of these words, small words aside, start with a capital."""
     content = [w for w in words if w.lower() not in SMALL_WORDS]
-    capitalised = sum(w[0].isupper() for w in content) / max(1, len(content))
-    return capitalised >= 0.6
+    return sum(w[0].isupper() for w in content) / max(1, len(content)) >= 0.6
 
 
 def normalise(text: str) -> str:
@@ -183,12 +199,17 @@ def quotable(sentence: Sentence, kind: AnswerKind) -> bool:
     if sentence.role == "item":
         return words >= MIN_WORDS or (kind is AnswerKind.list_ and words >= MIN_ITEM_WORDS)
     if sentence.role == "label":
-        # A cover or imprint line is how a report says when it was published.
+        # A cover or imprint line is how a report says when it was published: a full date
+        # alone ("24 October 2022"), or a year with words around it, but not a title in
+        # capitals with a year in it ("Data Driven Healthcare in 2030: Transformation...").
+        if kind is not AnswerKind.date or sentence.hit.passage.first_page > 2:
+            return False
+        if kind_strength(sentence.text, kind) == 2:
+            return True
         return (
-            kind is AnswerKind.date
-            and words >= 3
+            words >= 3
             and holds_kind(sentence.text, kind)
-            and sentence.hit.passage.first_page <= 2
+            and not _capitalised(WORD.findall(sentence.text))
         )
     return False  # a lead-in only leads into its list
 
@@ -301,9 +322,32 @@ def compose(
     if near:
         extra = max(near, key=lambda s: s.score)
         excerpt = [extra, *excerpt] if extra is before else [*excerpt, extra]
+    following = _adjacent(excerpt[-1], scored, 1)
+    if (
+        following is not None
+        and len(excerpt) < MAX_EXCERPT
+        and quotable(following, kind)
+        and sum(len(s.text) for s in [*excerpt, following]) <= RUN_ON_CHARS
+    ):
+        excerpt.append(following)
     chosen = list(excerpt)
+
+    # The passage rank bonus makes the best passage answer; when another passage holds a
+    # sentence that matches better on its own, that one is quoted too: the best passage is not
+    # always the right one.
+    rival = max(
+        (s for s in candidates if s.hit.passage.id != best.hit.passage.id), key=_own, default=None
+    )
+    if (
+        rival is not None
+        and _own(rival) > _own(best)
+        and (kind not in (AnswerKind.date, AnswerKind.number) or holds_kind(rival.text, kind))
+        and _says_something_new(rival, chosen, vectors)
+    ):
+        chosen.append(rival)
+    first = len(chosen)
     for sentence in ranked:
-        if len([s for s in chosen if s not in excerpt]) == MAX_SUPPORT:
+        if len(chosen) - first == MAX_SUPPORT:
             break
         if _own(sentence) < _own(best) - SUPPORT_MARGIN:
             continue

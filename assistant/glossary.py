@@ -83,6 +83,15 @@ class Glossary(BaseModel):
             dense_query=f"{question} ({'; '.join(spelled_out)})" if spelled_out else question,
         )
 
+    def meanings_of(self, word: str) -> list[str]:
+        """Return the meanings of a word that is one of the abbreviations (in any case)."""
+        term = self._by_folded_abbreviation.get(word.casefold())
+        return list(term.meanings) if term is not None else []
+
+    @cached_property
+    def _by_folded_abbreviation(self) -> dict[str, Term]:
+        return {term.abbreviation.casefold(): term for term in self.terms}
+
     @cached_property
     def _by_abbreviation(self) -> dict[str, Term]:
         return {term.abbreviation: term for term in self.terms}

@@ -104,7 +104,8 @@ class Evidence(BaseModel):
         default_factory=dict,
         description="The evidence signals: 'dense' (best passage cosine), 'sentence' (best "
         "answer sentence's cosine), 'coverage' (share of the question's rarer words found in the "
-        "evidence, weighted by rarity), 'agreement' (overlap of the dense and keyword top 5).",
+        "evidence, weighted by rarity), 'agreement' (overlap of the dense and keyword top 5), 'known' (share of the question's "
+        "specialist words, rare in everyday English, that some indexed passage uses).",
     )
     confidence: float | None = Field(
         default=None, description="Dense cosine plus the weighted signals; compared to threshold."

@@ -86,6 +86,7 @@ DOCUMENTS: list[dict] = [
         "title": "Diagnostics: recovery and renewal (test edition)",
         "publisher": "Independent review",
         "published": "2020-10-01",
+        "cover_date": "1 October 2020",  # as reports print it; the others print the ISO date
         "pages": [
             [
                 (
@@ -295,7 +296,8 @@ def write_pdf(path: Path, document: dict) -> None:
     pdf.setFont("Helvetica-Bold", 20)
     pdf.drawString(72, height - 200, document["title"])
     pdf.setFont("Helvetica", 12)
-    pdf.drawString(72, height - 230, f"{document['publisher']}, {document['published']}")
+    date = document.get("cover_date", document["published"])
+    pdf.drawString(72, height - 230, f"{document['publisher']}, {date}")
     pdf.showPage()
     for number, sections in enumerate(document["pages"], start=2):
         pdf.setFont("Helvetica", 8)

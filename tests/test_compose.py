@@ -1,0 +1,112 @@
+"""Answer composition rules on real passages of the generated corpus, with scores set by hand.
+
+The scores stand in for the model's so that each rule is seen alone: which sentences an
+excerpt runs on into, and when another passage's sentence joins the answer.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import compose as compose_module
+from assistant.compose import Sentence, compose, normalise, passage_sentences
+from assistant.intent import AnswerKind
+from index.types import Hit
+
+
+def _prose(hit: Hit) -> list[Sentence]:
+    return [s for s in passage_sentences(hit, boilerplate=set()) if s.role == "prose"]
+
+
+@pytest.fixture(scope="module")
+def passages(assistant) -> tuple[Hit, Hit]:
+    """Two passages of one document: the first with three prose sentences in a row."""
+    hits = [assistant.index.hit_at(row) for row in range(assistant.index.size)]
+    for first in hits:
+        roles = [s.role for s in passage_sentences(first, boilerplate=set())]
+        if "prose,prose,prose" not in ",".join(roles):
+            continue
+        others = [h for h in hits if h.passage.doc_id == first.passage.doc_id and h is not first]
+        other = next((h for h in others if _prose(h)), None)
+        if other is not None:
+            return first.model_copy(update={"rank": 1}), other.model_copy(update={"rank": 2})
+    pytest.fail("the generated corpus has no passage with three prose sentences in a row")
+
+
+def _scored(hit: Hit, scores: list[float], bonus: float) -> list[Sentence]:
+    """All the hit's sentences, scored: its first run of prose sentences by `scores` in order, the rest 0,
+    each plus the rank bonus; the run is returned first."""
+    sentences = passage_sentences(hit, boilerplate=set())
+    roles = [s.role for s in sentences]
+    start = next(
+        i for i in range(len(roles)) if roles[i : i + len(scores)] == ["prose"] * len(scores)
+    )
+    owns = [0.0] * len(sentences)
+    for offset, own in enumerate(scores):
+        owns[start + offset] = own
+    scored = [s.with_(score=own + bonus, own=own) for s, own in zip(sentences, owns, strict=True)]
+    return scored[start:] + scored[:start]
+
+
+def _compose(scored: list[Sentence]) -> list[str]:
+    composition = compose(
+        scored,
+        AnswerKind.fact,
+        {},
+        neighbours=lambda hit, step: None,
+        sentences_of=lambda hit: passage_sentences(hit, boilerplate=set()),
+    )
+    return [s.text for s in composition.sentences]
+
+
+def test_excerpt_runs_on_into_the_next_sentence_while_short(passages, monkeypatch):
+    first, _ = passages
+    scored = _scored(first, [0.9, 0.3, 0.3], bonus=1.0)  # the 2nd is far below the best
+    texts = [s.text for s in scored]
+
+    assert _compose(scored) == texts[:2]
+
+    # Past RUN_ON_CHARS the best sentence stands alone.
+    monkeypatch.setattr(compose_module, "RUN_ON_CHARS", len(texts[0]) + len(texts[1]) - 1)
+    assert _compose(scored) == texts[:1]
+
+
+def test_better_sentence_of_another_passage_joins_the_best_passages_excerpt(passages):
+    first, second = passages
+    best = _scored(first, [0.6, 0.1, 0.1], bonus=1.0)
+    rival = _scored(second, [0.7], bonus=0.5)  # better on its own, behind on the rank bonus
+
+    answer = _compose([*best, *rival])
+
+    assert answer[0] == best[0].text  # the best passage still leads
+    assert rival[0].text in answer
+
+    # A sentence of another passage of the same document that matches less well on its own
+    # stays out (support comes from other documents).
+    weaker = _scored(second, [0.5], bonus=0.5)
+    assert weaker[0].text not in _compose([*best, *weaker])
+
+
+def test_bulleted_item_stays_an_item_when_its_words_recur_on_many_pages(assistant):
+    # "• Clinical coding" in a list, and "Clinical coding" as a heading on many other pages:
+    # a running header or footer would carry no bullet. (The generated lists use "- ".)
+    hit = next(
+        h
+        for h in map(assistant.index.hit_at, range(assistant.index.size))
+        if any(
+            s.role == "item" and s.marker == "-" for s in passage_sentences(h, boilerplate=set())
+        )
+    )
+    items = [s for s in passage_sentences(hit, boilerplate=set()) if s.role == "item"]
+    recurring = {normalise(s.text) for s in items}
+
+    again = passage_sentences(hit, boilerplate=recurring)
+
+    assert [s.text for s in again if s.role == "item"] == [s.text for s in items]
+    # An unmarked line that recurs is still boilerplate.
+    lines = [s for s in again if s.role != "item"]
+    assert lines and all(
+        s.role == "label"
+        for s in passage_sentences(hit, boilerplate={normalise(s.text) for s in lines})
+        if s.role != "item"
+    )
