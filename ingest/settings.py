@@ -45,7 +45,7 @@ class Settings(BaseSettings):
         "or bfloat16.",
     )
     embed_batch_size: int = 32
-    # Off: it halves embedding time but lost ~4 of 94 dev facts in answers (see README).
+    # Off: it halves embedding time, but 5-6 fewer dev answers held their fact (see README).
     sentences_in_context: bool = Field(
         default=False,
         description="Pool each answer sentence's vector from its passage's pass through the "
