@@ -82,15 +82,15 @@ def pool_sentences(
     one that truncation cut off in every passage is left for `embed_sentences`.
     """
     in_context = in_context and embedder.pools_spans
-    texts = [embedding_text(p) for p in passages]
-    spans = [sentence_spans(p.text) for p in passages]
-    sentences = [[p.text[a:b] for a, b in row] for p, row in zip(passages, spans, strict=True)]
     store = EmbeddingCache(path, embedder.info.dimension)
     try:
         # Builds before this choice existed embedded every sentence alone.
         store.keep_only(IN_CONTEXT if in_context else ALONE, unmarked=ALONE)
         if not in_context:
             return {}
+        texts = [embedding_text(p) for p in passages]
+        spans = [sentence_spans(p.text) for p in passages]
+        sentences = [[p.text[a:b] for a, b in row] for p, row in zip(passages, spans, strict=True)]
         known = store.get_many([content_key(t) for row in sentences for t in row])
         todo = [
             i for i, row in enumerate(sentences) if any(content_key(t) not in known for t in row)
