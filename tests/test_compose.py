@@ -34,8 +34,8 @@ def passages(assistant) -> tuple[Hit, Hit]:
 
 
 def _scored(hit: Hit, scores: list[float], bonus: float) -> list[Sentence]:
-    """All the hit's sentences, scored: its first run of prose sentences by `scores` in order, the rest 0,
-    each plus the rank bonus; the run is returned first."""
+    """All the hit's sentences, scored: its first run of prose sentences by `scores` in
+    order, the rest 0, each plus the rank bonus; the run is returned first."""
     sentences = passage_sentences(hit, boilerplate=set())
     roles = [s.role for s in sentences]
     start = next(
