@@ -23,7 +23,6 @@ import math
 import re
 import threading
 import time
-from bisect import bisect_right
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +32,7 @@ from assistant.compose import (
     compose,
     leans_back,
     normalise,
+    page_at,
     passage_sentences,
     quotable,
     score_sentences,
@@ -61,7 +61,7 @@ from ingest.errors import IgaError
 from ingest.settings import Settings
 from ingest.stored import cached_path, load_ingest_record, load_pages, load_record
 from ingest.tokens import resolve_model
-from ingest.types import DocumentFormat, Passage
+from ingest.types import DocumentFormat
 
 # Before calibration (`iga eval --calibrate`), the evidence is judged by these weights and
 # threshold: what calibration chose on the development set (assistant/question_sets/dev.yaml,
@@ -519,7 +519,7 @@ class Assistant:
         entry = document.entry
         if spans:
             pages = sorted(
-                {_page_at(passage, offset) for start, end in spans for offset in (start, end - 1)}
+                {page_at(passage, offset) for start, end in spans for offset in (start, end - 1)}
             )
         else:
             pages = sorted({span.page for span in passage.spans})
@@ -593,7 +593,7 @@ def _boilerplate(index: SearchIndex) -> set[str]:
         for start, end in sentence_spans(passage.text):
             key = normalise(passage.text[start:end])
             if key:
-                pages.setdefault(key, set()).add((passage.doc_id, _page_at(passage, start)))
+                pages.setdefault(key, set()).add((passage.doc_id, page_at(passage, start)))
     return {key for key, where in pages.items() if len(where) >= BOILERPLATE_PAGES}
 
 
@@ -615,16 +615,6 @@ def _demote_superseded(hits: list[Hit]) -> list[Hit]:
         if rivals:
             ordered.insert(rivals[-1], ordered.pop(at))
     return ordered
-
-
-def _page_at(passage: Passage, offset: int) -> int:
-    """Return the page a passage-text offset lies on (its page slices are joined by a blank line)."""
-    starts = []
-    position = 0
-    for span in passage.spans:
-        starts.append(position)
-        position += span.end - span.start + 2
-    return passage.spans[bisect_right(starts, offset) - 1].page
 
 
 def _page_labels(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -26,6 +27,7 @@ import numpy as np
 from assistant.intent import AnswerKind, holds_kind, kind_strength, list_noun, number_unit
 from index.sentences import sentence_spans
 from index.types import Hit
+from ingest.types import Passage
 
 MIN_WORDS = 6  # shorter prose "sentences" are mostly headings, bullets of nouns and table cells
 MIN_ITEM_WORDS = 2
@@ -50,6 +52,7 @@ DUPLICATE_COSINE = 0.92  # sentences this similar say the same thing (summary vs
 SUPERSEDED_PENALTY = 0.05
 
 TABLE_CAPTION = re.compile(r"^Table\s*[\dA-Z]+(?:\.\d+)*\s*[:.–-]", re.I)
+FIGURE_CAPTION = re.compile(r"^(?:Figure|Chart|Box|Diagram)\s*[\dA-Z]+(?:\.\d+)*\s*[:.–-]", re.I)
 MAX_ROW_WORDS = 12
 CAPTION = re.compile(r"^(Figure|Table|Chart|Box|Source|Note|Notes)\s*[\dA-Z.]*\s*[:.–-]", re.I)
 FINISHED = re.compile(r"[.!?][\"')\]”’]?$")
@@ -335,15 +338,20 @@ def compose(
     # The passage rank bonus makes the best passage answer; when another passage holds a
     # sentence that matches better on its own, that one is quoted too: the best passage is not
     # always the right one.
-    rival = max(
-        (s for s in candidates if s.hit.passage.id != best.hit.passage.id), key=_own, default=None
+    rivals = sorted(
+        (s for s in candidates if s.hit.passage.id != best.hit.passage.id and _own(s) > _own(best)),
+        key=lambda s: -_own(s),
     )
-    if (
-        rival is not None
-        and _own(rival) > _own(best)
-        and (kind not in (AnswerKind.date, AnswerKind.number) or holds_kind(rival.text, kind))
-        and _says_something_new(rival, chosen, vectors)
-    ):
+    rival = next(
+        (
+            s
+            for s in rivals
+            if (kind not in (AnswerKind.date, AnswerKind.number) or holds_kind(s.text, kind))
+            and _says_something_new(s, chosen, vectors)
+        ),
+        None,
+    )
+    if rival is not None:
         chosen.append(rival)
     first = len(chosen)
     for sentence in ranked:
@@ -484,7 +492,12 @@ def _may_anchor(sentence: Sentence) -> bool:
     (Prose followed closely by a list was tried as an anchor too: on the development set it
     answered list questions with the wrong lists, fact in answer 0.500 -> 0.489.)"""
     heading = sentence.role == "label" and _is_heading(sentence)
-    return sentence.role in ("lead-in", "item") or heading or _is_table_caption(sentence)
+    return (
+        sentence.role in ("lead-in", "item")
+        or heading
+        or _is_table_caption(sentence)
+        or bool(FIGURE_CAPTION.match(sentence.text))
+    )
 
 
 def _is_table_caption(sentence: Sentence) -> bool:
@@ -546,6 +559,8 @@ def _list_items(
     leads = anchor.role != "item"  # a lead-in or a heading: the list follows it
     if not leads:
         return _run(sequence, at, anchor.marker, lead_in=False)
+    if FIGURE_CAPTION.match(anchor.text):
+        return _figure_items(sequence, at)
     for offset, sentence in enumerate(sequence[at + 1 : at + 1 + LOOKAHEAD], start=at + 1):
         if sentence.role == "item":
             return _run(sequence, offset - 1, sentence.marker, lead_in=True)
@@ -553,6 +568,38 @@ def _list_items(
         return _table_rows(sequence, at)
     count = stated_count(anchor.text) if anchor.role == "lead-in" else None
     return _paragraphs_after(sequence, at, count) if count else []
+
+
+def _figure_items(sequence: list[Sentence], at: int) -> list[Sentence]:
+    """Return the items of the list a figure's caption names. A figure's words are often
+    extracted where the page ends, after the text that flows around it ("Figure 4.1:
+    Workstreams of ..." then a paragraph, then "1. Supporting our senior leaders"): the
+    first list of two items or more that starts later on the caption's page is the figure's."""
+    page = _page_of(sequence[at])
+    for offset in range(at + 1, len(sequence)):
+        sentence = sequence[offset]
+        if _page_of(sentence) != page:
+            break
+        if sentence.role == "item":
+            items = _run(sequence, offset - 1, sentence.marker, lead_in=True)
+            if len(items) >= 2:
+                return items
+    return []
+
+
+def _page_of(sentence: Sentence) -> int:
+    """Return the page a sentence starts on."""
+    return page_at(sentence.hit.passage, sentence.start)
+
+
+def page_at(passage: Passage, offset: int) -> int:
+    """Return the page a passage-text offset lies on (its page slices are joined by a blank line)."""
+    starts = []
+    position = 0
+    for span in passage.spans:
+        starts.append(position)
+        position += span.end - span.start + 2
+    return passage.spans[bisect_right(starts, offset) - 1].page
 
 
 def _table_rows(sequence: list[Sentence], at: int) -> list[Sentence]:

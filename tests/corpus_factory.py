@@ -227,6 +227,23 @@ DOCUMENTS.append(
                     ],
                 ),
             ],
+            [
+                (
+                    "7 Replacement cycle",
+                    [
+                        "Networks replace their scanners in a planned cycle that repeats every "
+                        "year.",
+                        "Figure 2: Stages of the scanner replacement cycle",
+                        "The cycle starts in April, so that bids are ready before capital budgets "
+                        "are set for the following year.",
+                        # A figure's words come out of the PDF where the page ends, after the
+                        # text that flows around it.
+                        "1. Survey the scanners in service",
+                        "2. Rank them by age and risk",
+                        "3. Bid for the replacements",
+                    ],
+                ),
+            ],
         ],
     }
 )

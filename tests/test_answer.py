@@ -313,8 +313,17 @@ def test_sentence_broken_by_a_page_break_is_quoted_whole_and_cited_over_both_pag
             "What are the scanner types counted in the 2021 census table?",
             ["Scanner type Count", "Computed tomography 212", "Magnetic resonance imaging 200"],
         ),
+        # A figure's numbered items, extracted after the paragraph that follows its caption.
+        (
+            "What are the stages of the scanner replacement cycle?",
+            [
+                "1. Survey the scanners in service",
+                "2. Rank them by age and risk",
+                "3. Bid for the replacements",
+            ],
+        ),
     ],
-    ids=["paragraphs-after-a-counted-lead-in", "table-rows"],
+    ids=["paragraphs-after-a-counted-lead-in", "table-rows", "figure-items"],
 )
 def test_list_without_bullets_is_answered_by_its_items(assistant, question, items):
     answer = assistant.answer(question)
