@@ -23,6 +23,7 @@ import math
 import re
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -377,9 +378,7 @@ class Assistant:
         if not asked:
             return {}
         titles = self._title_tokens
-        distinctive = {
-            t for t in asked if sum(t in words for words in titles.values()) * 2 <= len(titles)
-        }
+        distinctive = self._naming_words(asked)
         idf = self._idf(asked)
         total = sum(idf.values()) or 1.0
         named = {
@@ -387,6 +386,14 @@ class Assistant:
             for doc_id, words in titles.items()
         }
         return {doc_id: share for doc_id, share in named.items() if share > 0}
+
+    def _naming_words(self, tokens: Iterable[str]) -> set[str]:
+        """Return the tokens that name documents: words of some, but at most half, of the
+        indexed titles."""
+        titles = self._title_tokens
+        return {
+            t for t in tokens if 0 < sum(t in words for words in titles.values()) * 2 <= len(titles)
+        }
 
     def _covers(
         self, hits: list[Hit], named: dict[str, float], filters: SearchFilters | None
@@ -417,6 +424,12 @@ class Assistant:
         # expansions), each word weighted by its rarity, so "Bardsley" counts more than "NHS".
         asked = set(bm25_tokenize([expansion.question])[0])
         wanted = set(bm25_tokenize([expansion.keyword_query])[0]) | asked
+        # The words that name a document ("the AnalystX survey") pick the document (the rerank
+        # weighs them: TITLE_WEIGHT), not the sentence within it that answers.
+        naming = self._naming_words(asked)
+        if asked - naming:
+            asked -= naming
+            wanted -= naming
         idf = self._idf(sorted(wanted))
         total = sum(idf[t] for t in asked) or 1.0
         tokens = self._tokens([s.raw for s in sentences])

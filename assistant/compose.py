@@ -43,6 +43,8 @@ MAX_SUPPORT = 2
 # the figure ("...the toolkit. Almost 90% of care homes are now compliant (88%...)").
 RUN_ON_CHARS = 600
 MAX_EXCERPT = 3
+SECOND_MARGIN = 0.1  # the best passage's next-best sentence joins while within this of the best
+SECOND_CHARS = 800  # and while the excerpt stays this short
 LIST_MARGIN = 0.20  # a list answers a list question while within this of the best sentence
 INLINE_MARGIN = 0.1  # a sentence holding a list answers a list question while within this
 MAX_ITEMS = 12
@@ -334,6 +336,28 @@ def compose(
     ):
         excerpt.append(following)
     chosen = list(excerpt)
+
+    # The best passage's next-best sentence elsewhere in it, when it matches nearly as well:
+    # a passage often names its subject in one sentence and gives the fact two lines on.
+    quoted = {s.start for s in excerpt}
+    second = max(
+        (
+            s
+            for s in candidates
+            if s.hit.passage.id == best.hit.passage.id
+            and s.start not in quoted
+            and (kind not in (AnswerKind.date, AnswerKind.number) or holds_kind(s.text, kind))
+        ),
+        key=_own,
+        default=None,
+    )
+    if (
+        second is not None
+        and _own(second) >= _own(best) - SECOND_MARGIN
+        and sum(len(s.text) for s in [*excerpt, second]) <= SECOND_CHARS
+        and _says_something_new(second, chosen, vectors)
+    ):
+        chosen = sorted([*chosen, second], key=lambda s: s.start)  # in the passage's order
 
     # The passage rank bonus makes the best passage answer; when another passage holds a
     # sentence that matches better on its own, that one is quoted too: the best passage is not

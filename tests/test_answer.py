@@ -12,6 +12,7 @@ from assistant.answer import Assistant
 from assistant.app import chat_markdown, citation_html, sources_html
 from assistant.cli import app as cli
 from assistant.types import NO_DOCUMENTS, NOT_COVERED, Citation, Outcome
+from index.retrieve import bm25_tokenize
 from index.sentences import sentence_spans
 from index.types import Calibration, Mode, SearchFilters
 from ingest.errors import IgaError
@@ -462,3 +463,13 @@ def test_citation_pages_read_as_people_quote_them(pages, labels, expected):
         superseded_by=None,
     )
     assert citation.page_text == expected
+
+
+def test_words_that_name_a_document_pick_the_document_not_the_sentence(assistant):
+    # "equipment" is in one title of five: it names that guide. "imaging" is in most titles,
+    # and "scanners" in none: neither names a document.
+    tokens = bm25_tokenize(["imaging equipment scanners"])[0]
+
+    naming = assistant._naming_words(tokens)
+
+    assert naming == set(bm25_tokenize(["equipment"])[0])

@@ -110,3 +110,20 @@ def test_bulleted_item_stays_an_item_when_its_words_recur_on_many_pages(assistan
         for s in passage_sentences(hit, boilerplate={normalise(s.text) for s in lines})
         if s.role != "item"
     )
+
+
+def test_best_passages_next_best_sentence_joins_when_it_matches_nearly_as_well(
+    passages, monkeypatch
+):
+    # A passage names its subject in one sentence and gives the fact two sentences on: the
+    # sentence between them matches poorly, so the excerpt cannot run on to it.
+    monkeypatch.setattr(compose_module, "RUN_ON_CHARS", 0)
+    first, _ = passages
+    near = _scored(first, [0.9, 0.1, 0.85], bonus=1.0)
+    texts = [s.text for s in near]
+
+    assert _compose(near) == [texts[0], texts[2]]  # in the passage's order
+
+    # Further below the best than SECOND_MARGIN, it stays out.
+    far = _scored(first, [0.9, 0.1, 0.9 - compose_module.SECOND_MARGIN - 0.05], bonus=1.0)
+    assert _compose(far) == [texts[0]]
