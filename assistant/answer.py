@@ -71,6 +71,7 @@ from ingest.types import DocumentFormat
 DEFAULT_WEIGHTS = {"sentence": 0.5, "agreement": 0.1, "known": 0.1}
 DEFAULT_THRESHOLD = 0.864
 CANDIDATES = 20  # passages searched for and reranked
+SUBHEADING_PASSAGES = 30  # passages after a heading searched for its subheadings
 SENTENCE_POOL = 5  # reranked passages whose sentences may answer
 PASSAGE_WEIGHT = 1.0  # the bonus for a passage's rank: the answer comes from the best passage
 EVIDENCE_DEPTH = 3  # reranked passages whose words count as the evidence's
@@ -104,7 +105,7 @@ class Assistant:
         self.index = index
         self.glossary = glossary
         self.settings = settings
-        self.labels = _page_labels(settings, index.meta.documents)
+        self.labels, self.headings = _page_facts(settings, index.meta.documents)
         self.local_files = _local_files(settings, index.meta.documents)
         self.sentences = SentenceVectors(
             index.embedder, sentence_store_path(settings.data_dir, index.embedder.info)
@@ -304,6 +305,7 @@ class Assistant:
                 self._vectors(candidates),
                 neighbours=self._neighbour,
                 sentences_of=self._sentences,
+                subheadings=self._subheadings,
                 question=expansion.question,
             )
             if hits and confidence >= threshold
@@ -341,6 +343,46 @@ class Assistant:
                 self._sentences_of.clear()
             self._sentences_of[hit.passage.id] = found
         return found
+
+    def _subheadings(self, heading: Sentence) -> list[Sentence]:
+        """Return the headings one level below a heading, up to the next heading of its level
+        or above, each as it stands in the passages after it ("Priorities for the health
+        records staff group" and the four priorities, each a heading over its paragraphs).
+        Levels come from the type (ingest/clean.py). [] when it has fewer than two."""
+        passage = heading.hit.passage
+        headings = self.headings.get(passage.doc_id, [])
+        words, page = normalise(heading.text), page_at(passage, heading.start)
+        matching = [i for i, (_, _, text) in enumerate(headings) if text == words]
+        if not matching:
+            return []
+        at = min(matching, key=lambda i: abs(headings[i][0] - page))
+        level = headings[at][1]
+        children: list[tuple[int, str]] = []
+        for child_page, child_level, text in headings[at + 1 :]:
+            if child_level <= level:
+                break
+            if child_level == level + 1:
+                children.append((child_page, text))
+        if len(children) < 2:
+            return []
+
+        # Each child's line, in the passages from the heading's on.
+        found: list[Sentence] = []
+        hit: Hit | None = heading.hit
+        for _ in range(SUBHEADING_PASSAGES):
+            if hit is None or len(found) == len(children):
+                break
+            for sentence in self._sentences(hit):
+                if len(found) == len(children):
+                    break
+                child_page, text = children[len(found)]
+                if (
+                    normalise(sentence.text) == text
+                    and page_at(hit.passage, sentence.start) == child_page
+                ):
+                    found.append(sentence)
+            hit = self._neighbour(hit, 1)
+        return found if len(found) >= 2 else []
 
     def _neighbour(self, hit: Hit, step: int) -> Hit | None:
         """Return the passage next to a hit's in its document (step 1: after, -1: before)."""
@@ -630,21 +672,29 @@ def _demote_superseded(hits: list[Hit]) -> list[Hit]:
     return ordered
 
 
-def _page_labels(
+def _page_facts(
     settings: Settings, documents: dict[str, IndexedDocument]
-) -> dict[str, dict[int, str]]:
-    """Return, per document, the printed labels of pages whose label differs from their number."""
+) -> tuple[dict[str, dict[int, str]], dict[str, list[tuple[int, int, str]]]]:
+    """Return, per document, the printed labels of pages whose label differs from their number,
+    and its headings in order: (page, level, words)."""
     labels: dict[str, dict[int, str]] = {}
+    headings: dict[str, list[tuple[int, int, str]]] = {}
     for doc_id, document in documents.items():
         record = load_ingest_record(settings, doc_id)
         if record is None or record.sha256 != document.sha256:
             continue  # pages re-extracted from other bytes since this index was built
+        pages = load_pages(settings, doc_id)
         labels[doc_id] = {
             page.number: page.label
-            for page in load_pages(settings, doc_id)
+            for page in pages
             if page.label and page.label != str(page.number)
         }
-    return labels
+        headings[doc_id] = [
+            (page.number, heading.level, normalise(heading.text))
+            for page in pages
+            for heading in page.headings
+        ]
+    return labels, headings
 
 
 def _local_files(settings: Settings, documents: dict[str, IndexedDocument]) -> dict[str, Path]:

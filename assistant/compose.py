@@ -21,6 +21,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 
@@ -273,6 +274,7 @@ def compose(
     *,
     neighbours: Callable[[Hit, int], Hit | None],
     sentences_of: Callable[[Hit], list[Sentence]],
+    subheadings: Callable[[Sentence], list[Sentence]] | None = None,
     question: str = "",
 ) -> Composition:
     """Return the sentences that answer: a list, or an excerpt plus support.
@@ -303,7 +305,16 @@ def compose(
         )
         # (Lists are judged by their own scores: a list runs across passages.)
         floor = _own(best) - (0.0 if inline_list(best.text) else LIST_MARGIN)
-        items = _best_list(scored, floor, neighbours, sentences_of, noun=list_noun(question))
+        noun = list_noun(question)
+        items = _best_list(
+            scored,
+            floor,
+            neighbours,
+            sentences_of,
+            subheadings,
+            noun=noun,
+            count=asked_count(question, noun),
+        )
         if items:
             return Composition(sentences=items, method="list")
 
@@ -458,8 +469,10 @@ def _best_list(
     floor: float,
     neighbours: Callable[[Hit, int], Hit | None],
     sentences_of: Callable[[Hit], list[Sentence]],
+    subheadings: Callable[[Sentence], list[Sentence]] | None = None,
     *,
     noun: str = "",
+    count: int | None = None,
 ) -> list[Sentence]:
     """Return the items of the list that best matches the question, or [] when none does.
 
@@ -484,12 +497,27 @@ def _best_list(
         else None
     )
 
+    following: dict[tuple[str, int], float] = {}
+    by_passage: dict[str, list[Sentence]] = {}
+    for sentence in scored:
+        by_passage.setdefault(sentence.hit.passage.id, []).append(sentence)
+    for pid, group in by_passage.items():
+        group.sort(key=lambda s: s.start)
+        for first, second in pairwise(group):
+            following[(pid, first.start)] = _own(second)
+
     def anchor_score(sentence: Sentence) -> float:
         named = (
             LIST_MARGIN
             if names and sentence.role != "item" and names.search(sentence.text)
             else 0.0
         )
+        if _is_heading(sentence) and subheadings is not None:
+            # A heading is introduced by the sentence under it ("Priorities for the health
+            # records staff group" then "...provided an indication of the priorities..."): it
+            # scores as the better of the two.
+            after = following.get((sentence.hit.passage.id, sentence.start), -1.0)
+            return max(_own(sentence), after) + named
         if sentence.role != "lead-in":
             return _own(sentence) + named
         end_before = len(sentence.hit.passage.text[: sentence.start].rstrip())
@@ -503,8 +531,11 @@ def _best_list(
         if score >= floor
     ]
     for anchor in anchors:
-        items = _list_items(anchor, neighbours, sentences_of)
-        if len(items) >= 2:
+        # A heading over headings one level down lists them ("Priorities for ...": each
+        # priority a heading over its paragraphs).
+        items = subheadings(anchor) if subheadings and _is_heading(anchor) else []
+        items = items or _list_items(anchor, neighbours, sentences_of)
+        if len(items) >= 2 and count in (None, len(items)):
             return items[:MAX_ITEMS]
     return []
 
@@ -665,6 +696,17 @@ COUNT_WORDS = dict(
     )
 )
 COUNT = re.compile(r"\b(" + "|".join(COUNT_WORDS) + r"|\d{1,2})\b", re.IGNORECASE)
+
+
+def asked_count(question: str, noun: str) -> int | None:
+    """Return how many things a list question says there are ("What are the three domains
+    of...?": 3), in words, just before the noun it lists; None when it does not say."""
+    if not noun:
+        return None
+    stem = re.escape(noun[:-1] if noun.endswith("y") else noun)
+    words = "|".join(COUNT_WORDS)
+    match = re.search(rf"\b({words})\s+(?:[\w-]+\s+)?{stem}", question, re.IGNORECASE)
+    return COUNT_WORDS[match.group(1).lower()] if match else None
 
 
 def stated_count(text: str) -> int | None:

@@ -25,7 +25,9 @@ _LIST = re.compile(
     r"^\s*(?:list|name|outline|enumerate|summari[sz]e)\b"
     r"|^\s*(?:what|which)\s+(?:are|were)\b"
     r"|\b(?:recommendations?|recommend(?:s|ed)?|findings|principles|priorities|barriers|"
-    r"challenges|themes|actions|steps|benefits|objectives|aims|areas of|key (?:points|messages))\b"
+    r"challenges|themes|actions|steps|benefits|objectives|aims|areas of|key (?:points|messages)|"
+    r"prioriti[sz]e|focus(?:ing)? on|weaknesses|strengths|limitations|drivers|risks|stages|"
+    r"work ?streams|domains|lessons)\b"
     r"|^\s*(?:what|which)\s+\w+s\s+(?:do|did|does|are|were|will|should|would)\b",
     re.IGNORECASE,
 )

@@ -244,6 +244,32 @@ DOCUMENTS.append(
                     ],
                 ),
             ],
+            [
+                # Priorities set out as subheadings, each over its own paragraph.
+                (
+                    "8 Priorities for imaging networks",
+                    [
+                        "The review set out what imaging networks should put first over the "
+                        "next five years.",
+                    ],
+                ),
+                (
+                    "8.1 Shared reporting worklists",
+                    ["Every network should report its members' images from one shared worklist."],
+                ),
+                (
+                    "8.2 Joint procurement of scanners",
+                    ["Networks should buy their scanners together through a single framework."],
+                ),
+                (
+                    "8.3 Common training for radiographers",
+                    ["Networks should train their radiographers together, on the same equipment."],
+                ),
+                (
+                    "9 Next steps",
+                    ["Each network will publish its own plan before the end of the year."],
+                ),
+            ],
         ],
     }
 )

@@ -323,8 +323,18 @@ def test_sentence_broken_by_a_page_break_is_quoted_whole_and_cited_over_both_pag
                 "3. Bid for the replacements",
             ],
         ),
+        # Subheadings one level below the heading that matches, up to the next heading of
+        # its level ("9 Next steps"); the heading itself matches less than the line under it.
+        (
+            "What should imaging networks prioritise?",
+            [
+                "8.1 Shared reporting worklists",
+                "8.2 Joint procurement of scanners",
+                "8.3 Common training for radiographers",
+            ],
+        ),
     ],
-    ids=["paragraphs-after-a-counted-lead-in", "table-rows", "figure-items"],
+    ids=["paragraphs-after-a-counted-lead-in", "table-rows", "figure-items", "subheadings"],
 )
 def test_list_without_bullets_is_answered_by_its_items(assistant, question, items):
     answer = assistant.answer(question)
@@ -473,3 +483,13 @@ def test_words_that_name_a_document_pick_the_document_not_the_sentence(assistant
     naming = assistant._naming_words(tokens)
 
     assert naming == set(bm25_tokenize(["equipment"])[0])
+
+
+def test_list_of_another_length_than_the_question_says_does_not_answer_it(assistant):
+    # The cycle has three stages (a figure's numbered items): asked for three, they answer;
+    # asked for two, the list is not the one the question means.
+    three = assistant.answer("What are the three stages of the scanner replacement cycle?")
+    two = assistant.answer("What are the two stages of the scanner replacement cycle?")
+
+    assert three.composition == "list" and len(three.sentences) == 3
+    assert two.composition != "list"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.compose import inline_list, leans_back, stated_count
+from assistant.compose import asked_count, inline_list, leans_back, stated_count
 from assistant.intent import AnswerKind, answer_kind, kind_strength, list_noun, number_unit
 
 
@@ -103,3 +103,29 @@ def test_list_questions_name_what_they_list(question, noun):
 )
 def test_lead_ins_that_say_how_many_follow(text, count):
     assert stated_count(text) == count
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What should imaging networks prioritise?",
+        "What should ICT departments be focusing on up to 2030?",
+        "What are the weaknesses in how the survey estimated the total?",
+        "Which risks does the report see in outsourcing?",
+    ],
+)
+def test_questions_that_ask_for_several_things_are_list_questions(question):
+    assert answer_kind(question) is AnswerKind.list_
+
+
+@pytest.mark.parametrize(
+    ("question", "count"),
+    [
+        ("What are the three domains of the conceptual framework?", 3),
+        ("What are the six workstreams of the programme?", 6),
+        ("What are the key drivers of the scenario?", None),
+        ("What themes emerged over the next ten years?", None),  # not before the noun
+    ],
+)
+def test_list_question_says_how_many_things_it_wants(question, count):
+    assert asked_count(question, list_noun(question)) == count
