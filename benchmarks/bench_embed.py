@@ -3,7 +3,9 @@
     python -m benchmarks.bench_embed [--backends torch-fp32,torch-bf16,...] [--threads 1] [--quick]
 
 Backends: torch-fp32, torch-bf16 (the default), torch-int8 (dynamic quantisation of the Linear
-layers), onnx-fp32 and onnx-int8 (the model exported with torch.onnx and run by onnxruntime;
+layers, one scale per weight matrix), torch-int8-pc (one scale per output channel, and each
+layer's feed-forward output projection left in fp32: the variant that kept embeddings closest to
+fp32 on an AVX2 CPU), onnx-fp32 and onnx-int8 (the model exported with torch.onnx and run by onnxruntime;
 int8 by onnxruntime's dynamic quantisation, per channel). The ONNX ones need
 `pip install onnx onnxruntime`; they are skipped, with the reason recorded, when it is absent.
 sentence-transformers' own backend="onnx" needs optimum-onnx, whose only release requires
@@ -13,7 +15,13 @@ installed together, hence the export here.
 For each backend: every passage of the shared corpus is embedded (passages/s at the real
 lengths, length-sorted batches of 32), single queries are timed, embeddings are compared with
 fp32 (cosine), and the dev questions are searched with exact inner product over that backend's
-vectors (page recall@5, MRR@10 and document recall@5, from assistant/metrics.py).
+vectors (page recall@5, MRR@10 and document recall@5, from assistant/metrics.py), with queries
+encoded by the backend itself and, as the product does whatever the passages' dtype (index/bert.py),
+by the first backend (fp32). Speed is also given per CPU second of this process, steadier than
+wall time on a shared machine. `batch_cosine_min` compares each of the first 32 passages embedded
+alone with the same passage embedded in a batch: below 1, a text's vector depends on the texts
+it was batched with (dynamic int8 takes one activation scale per batch), so the content-keyed
+vector cache would keep vectors that another run would compute differently.
 """
 
 from __future__ import annotations
@@ -35,7 +43,7 @@ from benchmarks.common import (
     write_result,
 )
 
-BACKENDS = ("torch-fp32", "torch-bf16", "torch-int8", "onnx-fp32", "onnx-int8")
+BACKENDS = ("torch-fp32", "torch-bf16", "torch-int8", "torch-int8-pc", "onnx-fp32", "onnx-int8")
 BATCH = 32
 
 Encode = Callable[[Sequence[str]], np.ndarray]
@@ -69,6 +77,7 @@ def main() -> None:
 
     results: dict[str, Any] = {}
     reference: np.ndarray | None = None
+    reference_queries: np.ndarray | None = None
     for name in args.backends.split(","):
         try:
             encode = _backend(name, index.embedder.spec, threads=args.threads)
@@ -77,27 +86,36 @@ def main() -> None:
             results[name] = {"skipped": f"{type(exc).__name__}: {reason}"}
             print(f"{name:<11} skipped: {results[name]['skipped']}")
             continue
-        encode(texts[:BATCH])
-        started = time.perf_counter()
+        batched = encode(texts[:BATCH])
+        alone = np.concatenate([encode([text]) for text in texts[:BATCH]])
+        started, cpu_started = time.perf_counter(), time.process_time()
         vectors = encode(texts)
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
         query_vectors = encode([q.question for q in questions])
-        if reference is None:
-            reference = vectors
+        if reference is None or reference_queries is None:
+            reference, reference_queries = vectors, query_vectors
         cosine = np.sum(vectors * reference, axis=1)
         results[name] = {
             "passages_per_s": round(len(texts) / seconds, 2),
+            "passages_per_cpu_s": round(len(texts) / cpu_seconds, 2),
             "query": summarise(time_each(lambda q, e=encode: e([q.question]), questions)),
             "cosine_to_fp32_mean": round(float(cosine.mean()), 5),
+            "cosine_to_fp32_p5": round(float(np.percentile(cosine, 5)), 5),
             "cosine_to_fp32_min": round(float(cosine.min()), 5),
+            "batch_cosine_min": round(float(np.sum(batched * alone, axis=1).min()), 5),
             **_retrieval(vectors, query_vectors, passages, questions),
+            "fp32_queries": _retrieval(vectors, reference_queries, passages, questions),
         }
         row = results[name]
         print(
-            f"{name:<11} {row['passages_per_s']:6.1f} passages/s  query p50 "
-            f"{row['query']['p50_ms']:5.1f} ms  cos {row['cosine_to_fp32_mean']:.4f} "
-            f"(min {row['cosine_to_fp32_min']:.4f})  page R@5 {row['page_recall_at_5']:.3f}  "
-            f"MRR@10 {row['page_mrr_at_10']:.3f}  doc R@5 {row['doc_recall_at_5']:.3f}"
+            f"{name:<13} {row['passages_per_s']:6.1f} passages/s ({row['passages_per_cpu_s']:5.1f} "
+            f"per CPU s)  query p50 {row['query']['p50_ms']:5.1f} ms  cos "
+            f"{row['cosine_to_fp32_mean']:.4f} (p5 {row['cosine_to_fp32_p5']:.4f}, min "
+            f"{row['cosine_to_fp32_min']:.4f}, batched/alone {row['batch_cosine_min']:.4f})  "
+            f"page R@5 {row['page_recall_at_5']:.3f}  MRR@10 {row['page_mrr_at_10']:.3f}  "
+            f"doc R@5 {row['doc_recall_at_5']:.3f}  (fp32 queries: "
+            f"{row['fp32_queries']['page_recall_at_5']:.3f} / "
+            f"{row['fp32_queries']['page_mrr_at_10']:.3f})"
         )
     write_result(
         f"embed-{args.threads}thread",
@@ -149,10 +167,8 @@ def _backend(name: str, spec: Any, *, threads: int) -> Encode:
         model = SentenceTransformer(
             str(spec.path), device="cpu", local_files_only=True, model_kwargs={"dtype": dtype}
         )
-        if name == "torch-int8":
-            model = torch.ao.quantization.quantize_dynamic(
-                model, {torch.nn.Linear}, dtype=torch.qint8
-            )
+        if name in ("torch-int8", "torch-int8-pc"):
+            model = _quantised(model, per_channel=name == "torch-int8-pc")
         elif name not in ("torch-fp32", "torch-bf16"):
             raise ValueError(f"unknown backend {name}")
 
@@ -166,6 +182,35 @@ def _backend(name: str, spec: Any, *, threads: int) -> Encode:
     if name in ("onnx-fp32", "onnx-int8"):
         return _onnx_backend(spec, quantised=name == "onnx-int8", threads=threads)
     raise ValueError(f"unknown backend {name}")
+
+
+def _quantised(model: Any, *, per_channel: bool) -> Any:
+    """Return the model with its Linear layers quantised to int8 (dynamic activations).
+
+    torch.ao.quantization is deprecated in torch 2.13 for torchao, but torchao 0.18's
+    Int8DynamicActivationInt8WeightConfig (closer to fp32: cosine >= 0.995) ran 23x slower than
+    fp32 in eager mode on an AVX2 CPU, while the fbgemm kernels behind quantize_dynamic work.
+    per_channel: a scale per output channel, and the feed-forward output projections (whose
+    inputs, after GELU, have the widest range) left in fp32.
+    """
+    import torch
+    from torch.ao.quantization import (
+        default_dynamic_qconfig,
+        per_channel_dynamic_qconfig,
+        quantize_dynamic,
+    )
+
+    if not per_channel:
+        return quantize_dynamic(
+            model, {torch.nn.Linear: default_dynamic_qconfig}, dtype=torch.qint8
+        )
+    chosen = {
+        name: per_channel_dynamic_qconfig
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear)
+        and not (name.endswith("output.dense") and ".attention." not in name)
+    }
+    return quantize_dynamic(model, chosen, dtype=torch.qint8)
 
 
 def _onnx_backend(spec: Any, *, quantised: bool, threads: int) -> Encode:
