@@ -362,13 +362,15 @@ def compose(
         key=_own,
         default=None,
     )
+    joining = _with_antecedent(second, chosen, sentences_of) if second is not None else None
     if (
         second is not None
+        and joining
         and _own(second) >= _own(best) - SECOND_MARGIN
-        and sum(len(s.text) for s in [*excerpt, second]) <= SECOND_CHARS
+        and sum(len(s.text) for s in [*excerpt, *joining]) <= SECOND_CHARS
         and _says_something_new(second, chosen, vectors)
     ):
-        chosen = sorted([*chosen, second], key=lambda s: s.start)  # in the passage's order
+        chosen = sorted([*chosen, *joining], key=lambda s: s.start)  # in the passage's order
 
     # The passage rank bonus makes the best passage answer; when another passage holds a
     # sentence that matches better on its own, that one is quoted too: the best passage is not
@@ -377,20 +379,23 @@ def compose(
         (s for s in candidates if s.hit.passage.id != best.hit.passage.id and _own(s) > _own(best)),
         key=lambda s: -_own(s),
     )
+    # (A sentence that leans on the one before it, "He estimated...", comes with that one, or
+    # not at all.)
     rival = next(
         (
-            s
+            joining
             for s in rivals
             if (kind not in (AnswerKind.date, AnswerKind.number) or holds_kind(s.text, kind))
             and _says_something_new(s, chosen, vectors)
+            and (joining := _with_antecedent(s, chosen, sentences_of))
         ),
         None,
     )
     if rival is not None:
-        chosen.append(rival)
-    first = len(chosen)
+        chosen.extend(rival)
+    supports = 0
     for sentence in ranked:
-        if len(chosen) - first == MAX_SUPPORT:
+        if supports == MAX_SUPPORT:
             break
         if _own(sentence) < _own(best) - SUPPORT_MARGIN:
             continue
@@ -400,8 +405,27 @@ def compose(
             continue
         if not _says_something_new(sentence, chosen, vectors):
             continue
-        chosen.append(sentence)
+        joining = _with_antecedent(sentence, chosen, sentences_of)
+        if joining:
+            chosen.extend(joining)
+            supports += 1
     return Composition(sentences=chosen)
+
+
+def _with_antecedent(
+    sentence: Sentence, chosen: list[Sentence], sentences_of: Callable[[Hit], list[Sentence]]
+) -> list[Sentence] | None:
+    """Return a sentence ready to be quoted: with the sentence before it when it leans on that
+    one ("He estimated that there were ~10,000...") and that one is not quoted yet; None when
+    it leans on something that cannot be quoted (a heading, or another passage)."""
+    if not leans_back(sentence.text):
+        return [sentence]
+    previous = _previous(sentence, sentences_of)
+    if previous is None:
+        return None
+    if normalise(previous.text) in {normalise(s.text) for s in chosen}:
+        return [sentence]  # quoted already (or its copy in an overlapping passage)
+    return [previous, sentence]
 
 
 def _own(sentence: Sentence) -> float:

@@ -127,3 +127,26 @@ def test_best_passages_next_best_sentence_joins_when_it_matches_nearly_as_well(
     # Further below the best than SECOND_MARGIN, it stays out.
     far = _scored(first, [0.9, 0.1, 0.9 - compose_module.SECOND_MARGIN - 0.05], bonus=1.0)
     assert _compose(far) == [texts[0]]
+
+
+def test_another_passages_sentence_that_leans_back_comes_with_the_one_it_leans_on(
+    assistant, passages
+):
+    # "Of these, 27% were ..." says nothing without "The 2021 equipment census counted 412 CT
+    # and MRI scanners ...": a better-matching sentence of another passage that leans back is
+    # quoted after the sentence before it, and that one only once.
+    census = next(
+        h
+        for h in map(assistant.index.hit_at, range(assistant.index.size))
+        if "Of these, 27%" in h.passage.text
+    ).model_copy(update={"rank": 2})
+    sentences = passage_sentences(census, boilerplate=set())
+    at = next(i for i, s in enumerate(sentences) if s.text.startswith("Of these, 27%"))
+    leaning, before = sentences[at], sentences[at - 1]
+    first, _ = passages
+    best = _scored(first, [0.5, 0.1, 0.1], bonus=1.0)
+
+    answer = _compose([*best, leaning.with_(score=1.4, own=0.9)])
+
+    assert answer[-2:] == [before.text, leaning.text]
+    assert answer.count(before.text) == 1
