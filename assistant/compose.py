@@ -362,11 +362,10 @@ def compose(
         key=_own,
         default=None,
     )
-    joining = _with_antecedent(second, chosen, sentences_of) if second is not None else None
     if (
         second is not None
-        and joining
         and _own(second) >= _own(best) - SECOND_MARGIN
+        and (joining := _with_antecedent(second, chosen, sentences_of))
         and sum(len(s.text) for s in [*excerpt, *joining]) <= SECOND_CHARS
         and _says_something_new(second, chosen, vectors)
     ):
@@ -521,9 +520,11 @@ def _best_list(
         else None
     )
 
+    # The score of the sentence after each one, for headings (which the sentence under them
+    # introduces); only needed when headings can list their subheadings.
     following: dict[tuple[str, int], float] = {}
     by_passage: dict[str, list[Sentence]] = {}
-    for sentence in scored:
+    for sentence in scored if subheadings is not None else ():
         by_passage.setdefault(sentence.hit.passage.id, []).append(sentence)
     for pid, group in by_passage.items():
         group.sort(key=lambda s: s.start)
