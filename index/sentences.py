@@ -29,6 +29,8 @@ IN_CONTEXT, ALONE = "pooled in context", "embedded alone"
 ENUMERATOR_ONLY = re.compile(r"^\s*\(?(?:\d{1,2}|[a-zA-Z]|[ivx]{1,4})[.)]$")
 # A line that ends mid-sentence: a letter, digit or comma last, not closing punctuation.
 RUNS_ON = re.compile(r"[A-Za-z0-9,’'\)]\s*$")
+# A list item: a bullet, or "6." / "(b)" / "iv)" before its text.
+LIST_ITEM = re.compile(r"^\s*(?:[•▪◦●■‣∙*–-]|\(?(?:\d{1,2}|[a-zA-Z]|[ivx]{1,4})[.)])\s")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -147,12 +149,30 @@ def _paragraphs(text: str) -> list[tuple[int, int]]:
     for line in re.finditer(r"[^\n]+", text):
         if not line.group().strip():
             continue
-        runs_on = paragraphs and RUNS_ON.search(text[paragraphs[-1][0] : paragraphs[-1][1]])
-        if runs_on and line.group().lstrip()[:1].islower():
+        if line.group().lstrip()[:1].islower() and _continues(text, paragraphs):
             paragraphs[-1] = (paragraphs[-1][0], line.end())
             continue
         paragraphs.append((line.start(), line.end()))
     return paragraphs
+
+
+def _continues(text: str, paragraphs: list[tuple[int, int]]) -> bool:
+    """Return True when a line in lower case runs on from the last of these paragraphs.
+
+    The last must end mid-sentence. When it is a list item, the paragraph before its list must
+    not: a figure's items extracted inside a paragraph that a page break cut ("... resulting
+    in the publication", "1. Supporting our senior leaders", ..., "6. Embedding social care
+    into the programme", then the next page's "of a report on ...") leave the continuation to
+    that paragraph, not to the last item.
+    """
+    if not paragraphs or not RUNS_ON.search(text[slice(*paragraphs[-1])]):
+        return False
+    at = len(paragraphs) - 1
+    if not LIST_ITEM.match(text[slice(*paragraphs[at])]):
+        return True
+    while at >= 0 and LIST_ITEM.match(text[slice(*paragraphs[at])]):
+        at -= 1
+    return at < 0 or not RUNS_ON.search(text[slice(*paragraphs[at])])
 
 
 class SharedEmbedder(Embedder):

@@ -394,6 +394,16 @@ def test_boilerplate_titles_and_signatures_never_answer(assistant, question):
         ),
         pytest.param("A heading\n\nlower start.", ["A heading\n\nlower start."], id="runs-on"),
         pytest.param("Ends here.\n\nlower start.", ["Ends here.", "lower start."], id="finished"),
+        pytest.param(
+            "1. An item that runs\n\non to the next page.",
+            ["1. An item that runs\n\non to the next page."],
+            id="list-item-runs-on",
+        ),
+        pytest.param(
+            "It led to the publication\n1. First item\n2. Last item\n\nof a report. Next.",
+            ["It led to the publication", "1. First item", "2. Last item", "of a report.", "Next."],
+            id="figure-inside-a-cut-paragraph",
+        ),
     ],
 )
 def test_sentence_spans(text, sentences):
