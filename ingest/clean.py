@@ -484,10 +484,17 @@ def _is_caption(text: str) -> bool:
     return bool(_CAPTION.match(text))
 
 
-def _heading_shape(text: str) -> bool:
+# Words in a heading: plain lines are headings up to 14 words; a bold or larger line that
+# introduces prose may run to 20 ("Domain 3: Response to the Covid-19 pandemic by the NHS
+# digital technology and health informatics sector", 17).
+HEADING_WORDS, STYLED_HEADING_WORDS = 14, 20
+
+
+def _heading_shape(text: str, *, max_words: int = HEADING_WORDS) -> bool:
     """True when the text could be a heading at all: short, one line, starts with a capital or
     a number, no sentence ending, mostly letters, not a bullet, caption or web address."""
-    if "\n" in text or len(text) > 120 or not 1 <= len(text.split()) <= 14:
+    limit = 120 if max_words <= HEADING_WORDS else 160
+    if "\n" in text or len(text) > limit or not 1 <= len(text.split()) <= max_words:
         return False
     if text.endswith((".", ",", ";", ":")) or not (text[0].isupper() or text[0].isdigit()):
         return False
@@ -513,8 +520,13 @@ def _numbering_depth(text: str) -> int:
     return match.group(1).count(".") + 1 + (1 if match.group(2) else 0)
 
 
-def _is_prose(block: Block) -> bool:
-    return len(block.text.split()) >= 8 and block.text.rstrip().endswith(_SENTENCE_END)
+def _is_prose(block: Block, *, runs_on: bool = False) -> bool:
+    """A paragraph of 8 words or more that ends a sentence or, `runs_on`, that holds one whole
+    sentence before running on (past a page break, or a figure extracted inside it)."""
+    text = block.text.rstrip()
+    if len(text.split()) < 8:
+        return False
+    return text.endswith(_SENTENCE_END) or (runs_on and re.search(r"[.!?] [A-Z]", text) is not None)
 
 
 def _heading_kind(blocks: list[Block], index: int, style: _Style) -> str | None:
@@ -522,16 +534,20 @@ def _heading_kind(blocks: list[Block], index: int, style: _Style) -> str | None:
     block = blocks[index]
     previous = blocks[index - 1] if index else None
     following = blocks[index + 1] if index + 1 < len(blocks) else None
-    if not _heading_shape(block.text):
+    styled = style.has_layout and block.size and (block.bold or block.size >= style.body_size + 0.9)
+    if not _heading_shape(block.text, max_words=STYLED_HEADING_WORDS if styled else HEADING_WORDS):
         return None
+    # Prose under a heading may run on past a page break or a figure.
+    introduces = following is not None and (
+        _is_prose(following, runs_on=True) or _LIST_MARKER.match(following.text)
+    )
     if style.has_layout and block.size:
+        if len(block.text.split()) > HEADING_WORDS and not introduces:
+            return None
         if block.size >= style.body_size + 0.9:
             return "styled"
         # Bold at body size is also used for table header cells and names: only a bold line
         # that introduces prose or a list counts.
-        introduces = following is not None and (
-            _is_prose(following) or _LIST_MARKER.match(following.text)
-        )
         under_table_caption = previous is not None and re.match(r"(?i)table\s*\d", previous.text)
         if (
             block.bold
