@@ -37,6 +37,7 @@ from assistant.compose import (
     passage_sentences,
     quotable,
     score_sentences,
+    word_count,
 )
 from assistant.glossary import Expansion, Glossary, load_glossary
 from assistant.intent import AnswerKind, answer_kind, kind_strength
@@ -72,6 +73,7 @@ DEFAULT_WEIGHTS = {"sentence": 0.5, "agreement": 0.1, "known": 0.1}
 DEFAULT_THRESHOLD = 0.864
 CANDIDATES = 20  # passages searched for and reranked
 SUBHEADING_PASSAGES = 30  # passages after a heading searched for its subheadings
+SUBHEADING_PROSE_WORDS = 8  # words in the line under a subheading: it heads prose
 SENTENCE_POOL = 5  # reranked passages whose sentences may answer
 PASSAGE_WEIGHT = 1.0  # the bonus for a passage's rank: the answer comes from the best passage
 EVIDENCE_DEPTH = 3  # reranked passages whose words count as the evidence's
@@ -366,21 +368,31 @@ class Assistant:
         if len(children) < 2:
             return []
 
-        # Each child's line, in the passages from the heading's on.
+        # Each child's line, in the passages from the heading's on. The list ends at a child
+        # that heads no prose: bold table header cells ("Job role", "Skills", each over
+        # "- link") detected as headings after the last real one.
         found: list[Sentence] = []
+        pending = False  # a child found, the line under it not yet seen
         hit: Hit | None = heading.hit
         for _ in range(SUBHEADING_PASSAGES):
-            if hit is None or len(found) == len(children):
+            if hit is None:
                 break
             for sentence in self._sentences(hit):
-                if len(found) == len(children):
-                    break
+                if pending:
+                    pending = False
+                    if word_count(sentence.text) < SUBHEADING_PROSE_WORDS:
+                        found.pop()
+                        return found if len(found) >= 2 else []
+                    if len(found) == len(children):
+                        return found
+                    continue
                 child_page, text = children[len(found)]
                 if (
                     normalise(sentence.text) == text
                     and page_at(hit.passage, sentence.start) == child_page
                 ):
                     found.append(sentence)
+                    pending = True
             hit = self._neighbour(hit, 1)
         return found if len(found) >= 2 else []
 

@@ -265,6 +265,8 @@ DOCUMENTS.append(
                     "8.3 Common training for radiographers",
                     ["Networks should train their radiographers together, on the same equipment."],
                 ),
+                # A heading over no prose, as a bold table header cell extracts: not a priority.
+                ("8.4 Lead trust", ["North: Leeds"]),
                 (
                     "9 Next steps",
                     ["Each network will publish its own plan before the end of the year."],
