@@ -26,6 +26,7 @@ WORD_WIDTH = 10
 COLOURS = {
     "added": "green",
     "updated": "green",
+    "re-cut": "green",
     "fetched": "green",
     "copied": "green",
     "unchanged": "dim",
@@ -94,7 +95,7 @@ class BuildLines:
             print_line(self.console, "missing", outcome.doc_id, short_reason(outcome))
 
     def on_ingest(self, outcome: IngestOutcome) -> None:
-        """Print what the document is now: added, updated, unchanged or failed."""
+        """Print what the document is now: added, updated, re-cut, unchanged or failed."""
         doc_id = outcome.doc_id
         fetch = self.fetched.get(doc_id)
         fetch_problem = (
@@ -121,6 +122,14 @@ class BuildLines:
                 "updated",
                 doc_id,
                 f"new version, {record.pages} pages (was sha256 {old.sha256[:12]})",
+            )
+        elif outcome.status == "ingested":
+            # The same file cut again: --force, or extraction or chunking changed since.
+            print_line(
+                self.console,
+                "re-cut",
+                doc_id,
+                f"{record.pages} pages, {record.passages} passages from the same file",
             )
         else:
             when = fetch.record.fetched_at if fetch and fetch.record else old.fetched_at

@@ -106,6 +106,17 @@ def test_partial_build_then_a_new_version_is_reported_and_cited(fresh_settings: 
     assert re.search(r"^  unchanged turnaround-page-2023$", output, re.M)
     assert f"published, partial: 3 of {TOTAL} documents" in output
 
+    # Cut again from the same file (--force; or extraction or chunking changed): not
+    # "unchanged", since its passages were made anew.
+    code, output = iga("build", *args, "--mirror", str(mirror), "--force")
+    assert code == 0, output
+    assert re.search(
+        r"^  re-cut    turnaround-page-2023: \d+ pages, \d+ passages from the same file$",
+        output,
+        re.M,
+    )
+    assert "unchanged turnaround-page-2023" not in output
+
     code, status = iga("status", *args)
     assert code == 0, status
     assert re.search(
