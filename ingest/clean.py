@@ -534,7 +534,9 @@ def _heading_kind(blocks: list[Block], index: int, style: _Style) -> str | None:
     block = blocks[index]
     previous = blocks[index - 1] if index else None
     following = blocks[index + 1] if index + 1 < len(blocks) else None
-    styled = style.has_layout and block.size and (block.bold or block.size >= style.body_size + 0.9)
+    styled = bool(style.has_layout and block.size) and (
+        block.bold or block.size >= style.body_size + 0.9
+    )
     if not _heading_shape(block.text, max_words=STYLED_HEADING_WORDS if styled else HEADING_WORDS):
         return None
     # Prose under a heading may run on past a page break or a figure.
