@@ -30,6 +30,7 @@ ENUMERATOR_ONLY = re.compile(r"^\s*\(?(?:\d{1,2}|[a-zA-Z]|[ivx]{1,4})[.)]$")
 # A line that ends mid-sentence: a letter, digit or comma last, not closing punctuation.
 RUNS_ON = re.compile(r"[A-Za-z0-9,’'\)]\s*$")
 # A list item: a bullet, or "6." / "(b)" / "iv)" before its text.
+CUT_PROSE_WORDS = 8  # a paragraph this long that ends mid-sentence is prose a break cut
 LIST_ITEM = re.compile(r"^\s*(?:[•▪◦●■‣∙*–-]|\(?(?:\d{1,2}|[a-zA-Z]|[ivx]{1,4})[.)])\s")
 
 
@@ -160,10 +161,11 @@ def _continues(text: str, paragraphs: list[tuple[int, int]]) -> bool:
     """Return True when a line in lower case runs on from the last of these paragraphs.
 
     The last must end mid-sentence. When it is a list item, the paragraph before its list must
-    not: a figure's items extracted inside a paragraph that a page break cut ("... resulting
-    in the publication", "1. Supporting our senior leaders", ..., "6. Embedding social care
-    into the programme", then the next page's "of a report on ...") leave the continuation to
-    that paragraph, not to the last item.
+    not be prose cut mid-sentence: a figure's items extracted inside a paragraph that a page
+    break cut ("... resulting in the publication", "1. Supporting our senior leaders", ...,
+    "6. Embedding social care into the programme", then the next page's "of a report on ...")
+    would glue the continuation onto the last item; it starts a paragraph of its own instead.
+    A heading over the list ("3.2 Priorities", no stop but few words) is no such paragraph.
     """
     if not paragraphs or not RUNS_ON.search(text[slice(*paragraphs[-1])]):
         return False
@@ -172,7 +174,10 @@ def _continues(text: str, paragraphs: list[tuple[int, int]]) -> bool:
         return True
     while at >= 0 and LIST_ITEM.match(text[slice(*paragraphs[at])]):
         at -= 1
-    return at < 0 or not RUNS_ON.search(text[slice(*paragraphs[at])])
+    if at < 0:
+        return True
+    before = text[slice(*paragraphs[at])]
+    return not (RUNS_ON.search(before) and len(before.split()) >= CUT_PROSE_WORDS)
 
 
 class SharedEmbedder(Embedder):
