@@ -23,7 +23,7 @@ import math
 import re
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +73,8 @@ DEFAULT_WEIGHTS = {"sentence": 0.5, "agreement": 0.1, "known": 0.1}
 DEFAULT_THRESHOLD = 0.864
 CANDIDATES = 20  # passages searched for and reranked
 SUBHEADING_PASSAGES = 30  # passages after a heading searched for its subheadings
-SUBHEADING_PROSE_WORDS = 8  # words in the line under a subheading: it heads prose
+SUBHEADING_PROSE_WORDS = 8  # a sentence this long under a subheading: it heads prose
+SUBHEADING_PROSE_AFTER = 1  # within this many sentences of it, headings aside
 SENTENCE_POOL = 5  # reranked passages whose sentences may answer
 PASSAGE_WEIGHT = 1.0  # the bonus for a passage's rank: the answer comes from the best passage
 EVIDENCE_DEPTH = 3  # reranked passages whose words count as the evidence's
@@ -350,7 +351,8 @@ class Assistant:
         """Return the headings one level below a heading, up to the next heading of its level
         or above, each as it stands in the passages after it ("Priorities for the health
         records staff group" and the four priorities, each a heading over its paragraphs).
-        Levels come from the type (ingest/clean.py). [] when it has fewer than two."""
+        Levels come from the type (ingest/clean.py). The list ends before the first child
+        with no prose under it. [] when fewer than two remain."""
         passage = heading.hit.passage
         headings = self.headings.get(passage.doc_id, [])
         words, page = normalise(heading.text), page_at(passage, heading.start)
@@ -371,30 +373,41 @@ class Assistant:
         # Each child's line, in the passages from the heading's on. The list ends at a child
         # that heads no prose: bold table header cells ("Job role", "Skills", each over
         # "- link") detected as headings after the last real one.
+        # (Prose: a sentence of SUBHEADING_PROSE_WORDS or more, within SUBHEADING_PROSE_AFTER
+        # sentences of the child, not counting headings: a sub-subheading may come first.)
+        titles = {text for _, _, text in headings}
         found: list[Sentence] = []
-        pending = False  # a child found, the line under it not yet seen
-        hit: Hit | None = heading.hit
-        for _ in range(SUBHEADING_PASSAGES):
-            if hit is None:
+        heads_prose: list[bool] = []
+        after = 0  # sentences seen since the last child found
+        for sentence in self._sentences_from(heading.hit, SUBHEADING_PASSAGES):
+            if found and not heads_prose[-1] and after >= SUBHEADING_PROSE_AFTER:
+                break  # the last child found heads no prose
+            if len(found) == len(children) and heads_prose[-1]:
                 break
-            for sentence in self._sentences(hit):
-                if pending:
-                    pending = False
-                    if word_count(sentence.text) < SUBHEADING_PROSE_WORDS:
-                        found.pop()
-                        return found if len(found) >= 2 else []
-                    if len(found) == len(children):
-                        return found
-                    continue
-                child_page, text = children[len(found)]
-                if (
-                    normalise(sentence.text) == text
-                    and page_at(hit.passage, sentence.start) == child_page
-                ):
-                    found.append(sentence)
-                    pending = True
+            child_page, text = children[min(len(found), len(children) - 1)]
+            if (
+                len(found) < len(children)
+                and normalise(sentence.text) == text
+                and page_at(sentence.hit.passage, sentence.start) == child_page
+            ):
+                if found and not heads_prose[-1]:
+                    break  # the previous child heads no prose
+                found.append(sentence)
+                heads_prose.append(False)
+                after = 0
+            elif found and normalise(sentence.text) not in titles:  # sub-subheadings aside
+                after += 1
+                heads_prose[-1] |= word_count(sentence.text) >= SUBHEADING_PROSE_WORDS
+        kept = heads_prose.index(False) if False in heads_prose else len(found)
+        return found[:kept] if kept >= 2 else []
+
+    def _sentences_from(self, hit: Hit | None, passages: int) -> Iterator[Sentence]:
+        """Yield the sentences of a hit's passage and of up to `passages` - 1 after it."""
+        for _ in range(passages):
+            if hit is None:
+                return
+            yield from self._sentences(hit)
             hit = self._neighbour(hit, 1)
-        return found if len(found) >= 2 else []
 
     def _neighbour(self, hit: Hit, step: int) -> Hit | None:
         """Return the passage next to a hit's in its document (step 1: after, -1: before)."""

@@ -257,8 +257,10 @@ DOCUMENTS.append(
                     "8.1 Shared reporting worklists",
                     ["Every network should report its members' images from one shared worklist."],
                 ),
+                ("8.2 Joint procurement of scanners", []),
+                # A sub-subheading before the prose: 8.2 still heads prose.
                 (
-                    "8.2 Joint procurement of scanners",
+                    "8.2.1 One framework",
                     ["Networks should buy their scanners together through a single framework."],
                 ),
                 (
