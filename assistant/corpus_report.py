@@ -123,18 +123,16 @@ class BuildLines:
                 doc_id,
                 f"new version, {record.pages} pages (was sha256 {old.sha256[:12]})",
             )
-        elif outcome.status == "ingested":
-            # The same file cut again: --force, or extraction or chunking changed since.
-            print_line(
-                self.console,
-                "re-cut",
-                doc_id,
-                f"{record.pages} pages, {record.passages} passages from the same file",
-            )
         else:
             when = fetch.record.fetched_at if fetch and fetch.record else old.fetched_at
             kept = f"; using the copy fetched {when:%Y-%m-%d}" if fetch_problem and when else ""
-            print_line(self.console, "unchanged", doc_id, f"{fetch_problem}{kept}".lstrip("; "))
+            problem = f"{fetch_problem}{kept}".lstrip("; ")
+            if outcome.status == "ingested":
+                # The same file cut again: --force, or extraction or chunking changed since.
+                cut = f"{record.pages} pages, {record.passages} passages from the same file"
+                print_line(self.console, "re-cut", doc_id, "; ".join(filter(None, [cut, problem])))
+            else:
+                print_line(self.console, "unchanged", doc_id, problem)
 
     def summary(self, report: BuildReport) -> None:
         """Print removals and the line saying which index version serves, and whether partial."""

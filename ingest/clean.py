@@ -493,8 +493,10 @@ HEADING_WORDS, STYLED_HEADING_WORDS = 14, 20
 def _heading_shape(text: str, *, max_words: int = HEADING_WORDS) -> bool:
     """True when the text could be a heading at all: short, one line, starts with a capital or
     a number, no sentence ending, mostly letters, not a bullet, caption or web address."""
-    limit = 120 if max_words <= HEADING_WORDS else 160
-    if "\n" in text or len(text) > limit or not 1 <= len(text.split()) <= max_words:
+    words = len(text.split())
+    if "\n" in text or len(text) > (160 if words > HEADING_WORDS else 120):
+        return False
+    if not 1 <= words <= max_words:
         return False
     if text.endswith((".", ",", ";", ":")) or not (text[0].isupper() or text[0].isdigit()):
         return False
@@ -520,13 +522,18 @@ def _numbering_depth(text: str) -> int:
     return match.group(1).count(".") + 1 + (1 if match.group(2) else 0)
 
 
+# A sentence ending inside a paragraph: after 3 lower-case letters, 2 capitals ("NHS.") or a
+# digit, so that "e.g. NHS" and "Dr. Smith" are not one.
+_SENTENCE_INSIDE = re.compile(r"(?:[a-z]{3}|[A-Z]{2}|\d)[.!?] [A-Z]")
+
+
 def _is_prose(block: Block, *, runs_on: bool = False) -> bool:
     """A paragraph of 8 words or more that ends a sentence or, `runs_on`, that holds one whole
     sentence before running on (past a page break, or a figure extracted inside it)."""
     text = block.text.rstrip()
     if len(text.split()) < 8:
         return False
-    return text.endswith(_SENTENCE_END) or (runs_on and re.search(r"[.!?] [A-Z]", text) is not None)
+    return text.endswith(_SENTENCE_END) or (runs_on and _SENTENCE_INSIDE.search(text) is not None)
 
 
 def _heading_kind(blocks: list[Block], index: int, style: _Style) -> str | None:

@@ -398,13 +398,14 @@ def test_headings_found_from_type_size_and_bold_with_levels() -> None:
     ]
 
 
-LONG_HEADING = (
-    "Domain 3: Response to the pandemic by the imaging networks and the reporting services"
+LONG_HEADING = (  # 17 words
+    "Domain 3: Response to the Covid-19 pandemic by the imaging networks and the reporting "
+    "services of England"
 )
 
 
 def test_long_bold_heading_and_one_over_prose_that_runs_on_are_headings() -> None:
-    # 15 words in bold over prose; and a bold heading whose paragraph runs on past a figure
+    # 17 words in bold over prose; and a bold heading whose paragraph runs on past a figure
     # extracted inside it (no closing stop before the figure's labels).
     page = _laid_out(
         [
@@ -422,12 +423,13 @@ def test_long_bold_heading_and_one_over_prose_that_runs_on_are_headings() -> Non
 
 
 def test_long_bold_line_that_introduces_no_prose_is_not_a_heading() -> None:
-    # Over 14 words, a bold line must introduce prose: here a table row follows.
+    # Over 14 words, even a line in larger type must introduce prose: here a table row follows.
     page = _laid_out(
         [
             (PROSE[:40], 11, False, 790.0),
-            (LONG_HEADING, 11, True, 760.0),
+            (LONG_HEADING, 14, True, 760.0),
             ("CT 24 hours", 11, False, 735.0),
+            (PROSE, 11, False, 700.0),
         ]
     )
     assert clean_pages([page])[0].headings == []
