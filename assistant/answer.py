@@ -310,6 +310,7 @@ class Assistant:
                 sentences_of=self._sentences,
                 subheadings=self._subheadings,
                 question=expansion.question,
+                names_another=lambda heading: self._names_another(heading, expansion.question),
             )
             if hits and confidence >= threshold
             else None
@@ -400,6 +401,29 @@ class Assistant:
                 heads_prose[-1] |= word_count(sentence.text) >= SUBHEADING_PROSE_WORDS
         kept = heads_prose.index(False) if False in heads_prose else len(found)
         return found[:kept] if kept >= 2 else []
+
+    def _names_another(self, heading: Sentence, question: str) -> bool:
+        """Return True when a heading is one of a family ("Priorities for the knowledge
+        management staff group - 2020 to 2030", "... the information management ...") and
+        the question names a sibling's subject, not this one's: its list answers another
+        question than the one asked."""
+        words = _unnumbered(normalise(heading.text))
+        asked = self._tokens([question])[0]
+        for _, _, text in self.headings.get(heading.hit.passage.doc_id, []):
+            other = _unnumbered(text)
+            prefix = _shared_start(words, other)
+            suffix = _shared_start(words[prefix:][::-1], other[prefix:][::-1])
+            if other == words or prefix + suffix < max(2, len(words) / 2):
+                continue  # not a sibling: too little in common
+            mine, theirs = self._tokens(
+                [
+                    " ".join(words[prefix : len(words) - suffix]),
+                    " ".join(other[prefix : len(other) - suffix]),
+                ]
+            )
+            if mine and theirs and theirs <= asked and not mine <= asked:
+                return True
+        return False
 
     def _sentences_from(self, hit: Hit | None, passages: int) -> Iterator[Sentence]:
         """Yield the sentences of a hit's passage and of up to `passages` - 1 after it."""
@@ -750,3 +774,21 @@ def _cover_bonus(sentence: Sentence) -> float:
     if kind_strength(sentence.text, AnswerKind.date) == 2:
         return DATED_COVER_BONUS
     return PUBLICATION_BONUS if sentence.role == "label" else 0.0
+
+
+def _shared_start(first: list[str], second: list[str]) -> int:
+    """Return how many words two word lists share at their start."""
+    shared = 0
+    for a, b in zip(first, second, strict=False):
+        if a != b:
+            break
+        shared += 1
+    return shared
+
+
+def _unnumbered(words: str) -> list[str]:
+    """Return a normalised heading's words without its section number ("6 1 priorities ...")."""
+    split = words.split()
+    while split and split[0].isdigit():
+        split.pop(0)
+    return split

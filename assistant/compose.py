@@ -276,13 +276,15 @@ def compose(
     sentences_of: Callable[[Hit], list[Sentence]],
     subheadings: Callable[[Sentence], list[Sentence]] | None = None,
     question: str = "",
+    names_another: Callable[[Sentence], bool] | None = None,
 ) -> Composition:
     """Return the sentences that answer: a list, or an excerpt plus support.
 
     `neighbours(hit, step)` gives the passage after (step 1) or before (step -1) a hit's passage
     in its document, and `sentences_of(hit)` a passage's sentences with their roles. The
     `question` says what a number question wants (a percentage, money: intent.number_unit)
-    and what a list question lists (intent.list_noun).
+    and what a list question lists (intent.list_noun). `names_another(heading)` says when a
+    heading names another subject than the question's, so that its list does not answer.
     """
     unit = number_unit(question) if kind is AnswerKind.number else ""
     candidates = [s for s in scored if quotable(s, kind)]
@@ -314,6 +316,7 @@ def compose(
             subheadings,
             noun=noun,
             count=asked_count(question, noun),
+            names_another=names_another,
         )
         if items:
             return Composition(sentences=items, method="list")
@@ -496,6 +499,7 @@ def _best_list(
     *,
     noun: str = "",
     count: int | None = None,
+    names_another: Callable[[Sentence], bool] | None = None,
 ) -> list[Sentence]:
     """Return the items of the list that best matches the question, or [] when none does.
 
@@ -556,6 +560,8 @@ def _best_list(
         if score >= floor
     ]
     for anchor in anchors:
+        if names_another is not None and _is_heading(anchor) and names_another(anchor):
+            continue
         # A heading over headings one level down lists them ("Priorities for ...": each
         # priority a heading over its paragraphs).
         items = subheadings(anchor) if subheadings and _is_heading(anchor) else []

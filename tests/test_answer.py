@@ -509,3 +509,58 @@ def test_list_of_another_length_than_the_question_says_does_not_answer_it(assist
 
     assert three.composition == "list" and len(three.sentences) == 3
     assert two.composition != "list"
+
+
+def test_a_heading_that_names_a_sibling_subject_does_not_answer(fresh_settings):
+    # "Priorities for CT services" and "... for MRI services" are one family: a question about
+    # MRI must not get the CT heading's list, even when that is the list it found.
+    import yaml
+
+    from index.build import build_index
+    from ingest.manifest import load_manifest
+    from tests.corpus_factory import write_pdf
+
+    def section(number: int, modality: str, first: str, second: str) -> list:
+        return [
+            (
+                f"{number} Priorities for {modality} services",
+                [f"The {modality} priorities follow."],
+            ),
+            (
+                f"{number}.1 {first}",
+                [f"Every network should plan its {modality} work around this."],
+            ),
+            (
+                f"{number}.2 {second}",
+                [f"Each trust should report its {modality} progress monthly."],
+            ),
+        ]
+
+    corpus = fresh_settings.manifest.parent
+    entry = {
+        "id": "modality-priorities",
+        "title": "Modality priorities",
+        "publisher": "NHS England",
+        "published": "2024-01-01",
+        "format": "pdf",
+    }
+    pages = [
+        section(1, "CT", "Faster reporting", "Shared worklists"),
+        section(2, "MRI", "Longer opening hours", "More scanners"),
+    ]
+    write_pdf(corpus / "modality-priorities.pdf", entry | {"pages": pages})
+    manifest = yaml.safe_load(fresh_settings.manifest.read_text(encoding="utf-8"))
+    manifest["documents"].append(entry)
+    fresh_settings.manifest.write_text(yaml.safe_dump(manifest), encoding="utf-8")
+    build_index(load_manifest(fresh_settings.manifest), fresh_settings, mirror=corpus)
+    assistant = Assistant.load(fresh_settings)
+    hit = next(
+        h
+        for h in assistant.index.search("Priorities for CT services", k=10)
+        if h.passage.doc_id == "modality-priorities" and "CT services" in h.passage.text
+    )
+    heading = next(s for s in assistant._sentences(hit) if s.text == "1 Priorities for CT services")
+
+    assert assistant._names_another(heading, "What are the priorities for MRI services?")
+    assert not assistant._names_another(heading, "What are the priorities for CT services?")
+    assert not assistant._names_another(heading, "What are the priorities for services?")
