@@ -385,18 +385,19 @@ class Assistant:
                 break  # the last child found heads no prose
             if len(found) == len(children) and heads_prose[-1]:
                 break
-            child_page, text = children[min(len(found), len(children) - 1)]
+            words = normalise(sentence.text)
+            child = children[len(found)] if len(found) < len(children) else None
             if (
-                len(found) < len(children)
-                and normalise(sentence.text) == text
-                and page_at(sentence.hit.passage, sentence.start) == child_page
+                child
+                and words == child[1]
+                and page_at(sentence.hit.passage, sentence.start) == child[0]
             ):
                 if found and not heads_prose[-1]:
                     break  # the previous child heads no prose
                 found.append(sentence)
                 heads_prose.append(False)
                 after = 0
-            elif found and normalise(sentence.text) not in titles:  # sub-subheadings aside
+            elif found and words not in titles:  # sub-subheadings aside
                 after += 1
                 heads_prose[-1] |= word_count(sentence.text) >= SUBHEADING_PROSE_WORDS
         kept = heads_prose.index(False) if False in heads_prose else len(found)

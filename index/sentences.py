@@ -17,7 +17,9 @@ from index.types import ModelInfo
 from ingest.chunk import SENTENCE_END, embedding_text
 from ingest.types import Passage
 
-BULLET = re.compile(r"^\s*(?:[•▪◦●■‣∙*–-]\s*)?")  # a list marker is not part of the sentence
+_BULLET = "[•▪◦●■‣∙*–-]"
+_ENUMERATOR = r"\(?(?:\d{1,2}|[a-zA-Z]|[ivx]{1,4})[.)]"  # "6." / "(b)" / "iv)"
+BULLET = re.compile(rf"^\s*(?:{_BULLET}\s*)?")  # a list marker is not part of the sentence
 SENTENCE_MEMORY = 50_000  # sentence vectors kept in memory (~1.5 kB each)
 PREPARE_BATCH = 32
 # Sentences are short: 64 or 128 per batch embedded them ~20% faster than 32 (measured on
@@ -26,12 +28,12 @@ PREPARE_BATCH = 32
 SENTENCE_BATCH = 64
 # How a store's sentence vectors were computed (see `pool_sentences`).
 IN_CONTEXT, ALONE = "pooled in context", "embedded alone"
-ENUMERATOR_ONLY = re.compile(r"^\s*\(?(?:\d{1,2}|[a-zA-Z]|[ivx]{1,4})[.)]$")
+ENUMERATOR_ONLY = re.compile(rf"^\s*{_ENUMERATOR}$")
 # A line that ends mid-sentence: a letter, digit or comma last, not closing punctuation.
 RUNS_ON = re.compile(r"[A-Za-z0-9,’'\)]\s*$")
-# A list item: a bullet, or "6." / "(b)" / "iv)" before its text.
+# A list item: a bullet or an enumerator before its text.
+LIST_ITEM = re.compile(rf"^\s*(?:{_BULLET}|{_ENUMERATOR})\s")
 CUT_PROSE_WORDS = 8  # a paragraph this long that ends mid-sentence is prose a break cut
-LIST_ITEM = re.compile(r"^\s*(?:[•▪◦●■‣∙*–-]|\(?(?:\d{1,2}|[a-zA-Z]|[ivx]{1,4})[.)])\s")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -170,12 +172,10 @@ def _continues(text: str, paragraphs: list[tuple[int, int]]) -> bool:
     if not paragraphs or not RUNS_ON.search(text[slice(*paragraphs[-1])]):
         return False
     at = len(paragraphs) - 1
-    if not LIST_ITEM.match(text[slice(*paragraphs[at])]):
-        return True
     while at >= 0 and LIST_ITEM.match(text[slice(*paragraphs[at])]):
         at -= 1
-    if at < 0:
-        return True
+    if at in (-1, len(paragraphs) - 1):
+        return True  # no list item last, or nothing but list items
     before = text[slice(*paragraphs[at])]
     return not (RUNS_ON.search(before) and len(before.split()) >= CUT_PROSE_WORDS)
 
