@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.corpus_factory import FACTS, OUT_OF_SCOPE, Fact, write_corpus
+
+# The CLI's rich consoles take their width from COLUMNS once, when created (at import), and
+# pytest-xdist's workers set COLUMNS=80: the width a test asks for (CliRunner's env) would be
+# ignored and its output wrapped. Without COLUMNS at import, they read it at each print.
+os.environ.pop("COLUMNS", None)
 
 SHARED_CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 
