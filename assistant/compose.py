@@ -57,6 +57,8 @@ SUPERSEDED_PENALTY = 0.05
 TABLE_CAPTION = re.compile(r"^Table\s*[\dA-Z]+(?:\.\d+)*\s*[:.–-]", re.I)
 FIGURE_CAPTION = re.compile(r"^(?:Figure|Chart|Box|Diagram)\s*[\dA-Z]+(?:\.\d+)*\s*[:.–-]", re.I)
 MAX_ROW_WORDS = 12
+MAX_DESCRIPTION = 6  # sentences of prose under a table row; more, and the table has ended
+MIN_DESCRIPTION_WORDS = 3  # "Emerging, new role."
 CAPTION = re.compile(r"^(Figure|Table|Chart|Box|Source|Note|Notes)\s*[\dA-Z.]*\s*[:.–-]", re.I)
 FINISHED = re.compile(r"[.!?][\"')\]”’]?$")
 NOT_GUIDANCE = re.compile(
@@ -566,6 +568,9 @@ def _best_list(
         # priority a heading over its paragraphs).
         items = subheadings(anchor) if subheadings and _is_heading(anchor) else []
         items = items or _list_items(anchor, neighbours, sentences_of)
+        # (A list whose items repeat is a table's cells: "– link", "– link".)
+        if len({normalise(item.text) for item in items}) < len(items):
+            continue
         if len(items) >= 2 and count in (None, len(items)):
             return items[:MAX_ITEMS]
     return []
@@ -621,15 +626,16 @@ def _list_items(
             hit = found
 
     # Walk the sentences in order, keeping the items of the anchor's kind of marker.
+    # (A passage starts with the last sentences of the one before it: those are skipped. A
+    # sentence printed twice, such as a table's cell repeated in two rows, is kept.)
     sequence: list[Sentence] = []
-    seen: set[tuple[str, str]] = set()
+    before: set[str] = set()
     for hit in passages:
-        for sentence in sentences_of(hit):
-            key = (hit.passage.doc_id, normalise(sentence.text))
-            if key in seen:
-                continue  # the overlap between neighbouring passages
-            seen.add(key)
-            sequence.append(sentence)
+        sentences = sentences_of(hit)
+        keys = [normalise(s.text) for s in sentences]
+        overlap = next((i for i, key in enumerate(keys) if not _carried(key, before)), len(keys))
+        sequence += sentences[overlap:]
+        before = set(keys)
     # The anchor itself, or its copy in a neighbour's overlap (kept once, where first seen).
     anchor_key = (anchor.hit.passage.doc_id, normalise(anchor.text))
     at = next(
@@ -654,6 +660,12 @@ def _list_items(
         return _table_rows(sequence, at)
     count = stated_count(anchor.text) if anchor.role == "lead-in" else None
     return _paragraphs_after(sequence, at, count) if count else []
+
+
+def _carried(key: str, before: set[str]) -> bool:
+    """Return whether a sentence (normalised) was carried over from the passage before: one of
+    its sentences, or the end of one (the overlap may start within a sentence)."""
+    return key in before or any(b.endswith(key) for b in before)
 
 
 def _figure_items(sequence: list[Sentence], at: int) -> list[Sentence]:
@@ -689,22 +701,76 @@ def page_at(passage: Passage, offset: int) -> int:
 
 
 def _table_rows(sequence: list[Sentence], at: int) -> list[Sentence]:
-    """Return the rows of the table a caption names, as text extraction leaves them: short
-    lines that do not end like sentences ("Specific technical skills 34"), one paragraph each,
-    up to the first sentence, heading or caption after them. Two rows at least."""
+    """Return the rows of the table a caption names, as text extraction leaves them. Two rows
+    at least, and the longer of two readings:
+
+    - rows of short cells: lines that do not end like sentences ("Specific technical skills
+      34"), one paragraph each, up to the first sentence, heading or caption after them;
+    - rows that describe: a short line ("Data engineer (practitioner)") with prose under it
+      ("Core skills and emphasis on ... ."), where the short lines with none under them (the
+      header row, link cells such as "GDS DDaT DHCI") are not rows.
+    """
     rows: list[Sentence] = []
     for sentence in sequence[at + 1 :]:
-        if (
-            not _starts(sentence, "\n")
-            or _is_heading(sentence)
-            or CAPTION.match(sentence.text)
-            or FINISHED.search(sentence.text)
-            or sentence.text.endswith(":")
-            or word_count(sentence.text) > MAX_ROW_WORDS
-        ):
+        if not _row_like(sentence):
             break
         rows.append(sentence)
-    return rows[:MAX_ITEMS] if len(rows) >= 2 else []
+    described: list[Sentence] = []
+    prose = 0
+    after = sequence[at + 1 :]
+    i = 0
+    while i < len(after) and len(described) < MAX_ITEMS:
+        sentence = after[i]
+        if _is_heading(sentence) or CAPTION.match(sentence.text):
+            break
+        i += 1
+        if not _row_like(sentence):
+            prose += 1
+            if prose > MAX_DESCRIPTION:
+                break  # the table has ended: this is the text after it
+            continue
+        prose = 0
+        # A cell's text may run on to a second line ("AI and machine learning engineer" then
+        # "(senior practitioner ...) aka knowledge engineer"): one row, quoted whole.
+        while i < len(after) and _row_like(after[i]) and _continues_cell(sentence, after[i]):
+            sentence = _joined(sentence, after[i])
+            i += 1
+        following = after[i] if i < len(after) else None
+        if (
+            following is not None
+            and FINISHED.search(following.text)
+            and word_count(following.text) >= MIN_DESCRIPTION_WORDS
+        ):
+            described.append(sentence)
+    best = max((rows, described), key=len)  # (rows on a tie)
+    return best[:MAX_ITEMS] if len(best) >= 2 else []
+
+
+def _continues_cell(cell: Sentence, line: Sentence) -> bool:
+    """Return whether a line goes on with the cell before it: the next line of the same
+    paragraph of the same passage."""
+    text = cell.hit.passage.text
+    between = text[cell.end : line.start]
+    return line.hit is cell.hit and not between.strip() and between.count("\n") == 1
+
+
+def _joined(first: Sentence, second: Sentence) -> Sentence:
+    """Return one sentence spanning two neighbours of the same passage."""
+    raw = first.hit.passage.text[first.start : second.end]
+    return first.with_(end=second.end, raw=raw, text=" ".join(raw.split()))
+
+
+def _row_like(sentence: Sentence) -> bool:
+    """Return whether a sentence reads like a table cell: a short line of its own that does
+    not end like a sentence, nor lead into something."""
+    return (
+        _starts(sentence, "\n")
+        and not _is_heading(sentence)
+        and not CAPTION.match(sentence.text)
+        and not FINISHED.search(sentence.text)
+        and not sentence.text.endswith(":")
+        and word_count(sentence.text) <= MAX_ROW_WORDS
+    )
 
 
 COUNT_WORDS = dict(

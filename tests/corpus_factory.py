@@ -274,6 +274,38 @@ DOCUMENTS.append(
                     ["Each network will publish its own plan before the end of the year."],
                 ),
             ],
+            [
+                # A table of roles, as extraction leaves one: a header row, then each role's
+                # name over its description and a cell of links; one description is printed in
+                # two rows, and the table runs on to the next page.
+                (
+                    "10 New roles",
+                    [
+                        "The review named the new roles that imaging networks will need to "
+                        "recruit for.",
+                        "Table 2: New roles in imaging networks",
+                        "Job role Summary of role",
+                        "Network imaging manager",
+                        "Runs the shared services of the network day to day.",
+                        "GDS NHS",
+                        "Imaging informatics lead",
+                        "Core skills in digital imaging.",
+                        "Looks after the shared picture archive and its links to every trust.",
+                        "GDS NHS",
+                    ],
+                ),
+            ],
+            [
+                (
+                    None,
+                    [
+                        "Reporting radiographer",
+                        "Core skills in digital imaging.",
+                        "Reports plain films within the scope the network sets.",
+                        "GDS NHS",
+                    ],
+                ),
+            ],
         ],
     }
 )

@@ -235,6 +235,21 @@ def test_list_question_is_answered_by_the_list_in_order_across_a_page_break(assi
     assert not any(s.text.endswith(":") for s in answer.sentences)  # never the lead-in
 
 
+def test_list_question_over_a_table_of_roles_gets_the_roles_not_its_header_or_links(assistant):
+    answer = assistant.answer("What are the new roles imaging networks will need?")
+
+    assert answer.outcome is Outcome.answered and answer.composition == "list"
+    # In order across the page break; not the header row ("Job role Summary of role"), nor
+    # the link cells ("GDS NHS"), nor the description printed in two rows.
+    assert [s.text for s in answer.sentences] == [
+        "Network imaging manager",
+        "Imaging informatics lead",
+        "Reporting radiographer",
+    ]
+    assert {c.doc_id for c in answer.citations} == {"equipment-guide-2022"}
+    assert sorted({p for c in answer.citations for p in c.pages}) == [8, 9]
+
+
 def test_date_question_is_answered_by_a_sentence_with_a_date(assistant):
     answer = assistant.answer("On what day were the scanners counted for the census?")
 
