@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import re
 from bisect import bisect_right
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -708,7 +709,7 @@ def _table_rows(sequence: list[Sentence], at: int) -> list[Sentence]:
       34"), one paragraph each, up to the first sentence, heading or caption after them;
     - rows that describe: a short line ("Data engineer (practitioner)") with prose under it
       ("Core skills and emphasis on ... ."), where the short lines with none under them (the
-      header row, link cells such as "GDS DDaT DHCI") are not rows.
+      header row) and those printed in many rows (link cells: "GDS DDaT DHCI") are not rows.
     """
     rows: list[Sentence] = []
     for sentence in sequence[at + 1 :]:
@@ -716,6 +717,7 @@ def _table_rows(sequence: list[Sentence], at: int) -> list[Sentence]:
             break
         rows.append(sentence)
     described: list[Sentence] = []
+    cells: Counter[str] = Counter()
     prose = 0
     after = sequence[at + 1 :]
     i = 0
@@ -735,13 +737,20 @@ def _table_rows(sequence: list[Sentence], at: int) -> list[Sentence]:
         while i < len(after) and _row_like(after[i]) and _continues_cell(sentence, after[i]):
             sentence = _joined(sentence, after[i])
             i += 1
+        cells[normalise(sentence.text)] += 1
+        # (A name starts with a letter or a digit, a description with a capital: "(leading
+        # practitioner)" and "knowledge and emotional intelligence." go on with other cells.)
         following = after[i] if i < len(after) else None
         if (
             following is not None
+            and sentence.text[:1].isalnum()
+            and following.text[:1].isupper()
             and FINISHED.search(following.text)
             and word_count(following.text) >= MIN_DESCRIPTION_WORDS
         ):
             described.append(sentence)
+    # A cell printed in many rows ("DHCI", the links) is a column's value, not a row's name.
+    described = [name for name in described if cells[normalise(name.text)] == 1]
     best = max((rows, described), key=len)  # (rows on a tie)
     return best[:MAX_ITEMS] if len(best) >= 2 else []
 

@@ -303,6 +303,8 @@ DOCUMENTS.append(
                         "Core skills in digital imaging.",
                         "Reports plain films within the scope the network sets.",
                         "GDS NHS",
+                        # Prose under the last link cell: the cell is still not a row.
+                        "Networks should recruit for these roles together.",
                     ],
                 ),
             ],

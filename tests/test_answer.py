@@ -239,8 +239,9 @@ def test_list_question_over_a_table_of_roles_gets_the_roles_not_its_header_or_li
     answer = assistant.answer("What are the new roles imaging networks will need?")
 
     assert answer.outcome is Outcome.answered and answer.composition == "list"
-    # In order across the page break; not the header row ("Job role Summary of role"), nor
-    # the link cells ("GDS NHS"), nor the description printed in two rows.
+    # In order across the page break, the rows whose description repeats another's too; not
+    # the header row ("Job role Summary of role"), nor the link cells ("GDS NHS"), even the
+    # last one, with prose under it.
     assert [s.text for s in answer.sentences] == [
         "Network imaging manager",
         "Imaging informatics lead",
