@@ -14,6 +14,7 @@ The recipe:
 from __future__ import annotations
 
 import datetime as dt
+import math
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ from assistant.calibrate import (
     choose_weights,
     confidence,
     predicted_rates,
+    ruled_out,
     store_calibration,
 )
 from assistant.eval_types import (
@@ -212,18 +214,21 @@ def _calibrate(
     answered_before, declined_before = decision_rates(probe, Mode.hybrid)
 
     # Choose the weights and threshold.
+    # (A question declined by rule whatever the threshold takes no part in choosing it.)
     answerable = [r.systems[Mode.hybrid].signals for r in probe if r.answerable]
     out_of_scope = [r.systems[Mode.hybrid].signals for r in probe if not r.answerable]
+    judged_answerable = [s for s in answerable if not ruled_out(s)]
+    judged_out_of_scope = [s for s in out_of_scope if not ruled_out(s)]
     if not answerable or not out_of_scope:
         raise IgaError(
             f"calibration needs both answerable and out-of-scope questions, and set "
             f"{question_set.name!r} lacks one kind: add out-of-scope questions (type: "
             "out-of-scope), then rerun `iga eval --calibrate`"
         )
-    weights, threshold = choose_weights(answerable, out_of_scope)
+    weights, threshold = choose_weights(judged_answerable, judged_out_of_scope)
     answered, declined = predicted_rates(
-        [confidence(s, weights) for s in answerable],
-        [confidence(s, weights) for s in out_of_scope],
+        [-math.inf if ruled_out(s) else confidence(s, weights) for s in answerable],
+        [-math.inf if ruled_out(s) else confidence(s, weights) for s in out_of_scope],
         threshold,
     )
     calibration = Calibration(

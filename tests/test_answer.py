@@ -89,6 +89,29 @@ def test_known_signal_is_the_share_of_specialist_words_the_index_uses(assistant,
     )
 
 
+@pytest.mark.parametrize(
+    ("question", "years"),
+    [
+        # The census the equipment guide reports is of 2021: its passages say so.
+        ("How many scanners did the 2021 equipment census count?", 1.0),
+        # No indexed document mentions a census of 2024.
+        ("How many scanners did the 2024 equipment census count?", 0.0),
+        # One of two years found.
+        ("How many scanners did the census count in 2021 and in 2024?", 0.5),
+        # No year named.
+        ("How many scanners did the equipment census count?", 1.0),
+    ],
+)
+def test_a_year_the_evidence_never_mentions_is_not_covered(assistant, question, years):
+    answer = assistant.answer(question)
+
+    assert answer.evidence.signals["years"] == years
+    # Whatever the confidence: every one of these matches the census passage closely.
+    assert answer.evidence.confidence >= answer.evidence.threshold
+    expected = Outcome.answered if years == 1.0 else Outcome.not_covered
+    assert answer.outcome is expected, answer.text
+
+
 def test_calibrated_threshold_replaces_the_default(assistant):
     meta = assistant.index.meta
     calibration = Calibration(
