@@ -588,17 +588,14 @@ class Assistant:
         # covered, whatever the other signals say: guidance of 2022 does not say what a survey of
         # 2023 found. (A rule, not a weighted signal: on the development set it caught one near
         # miss and no answerable question; in the calibration grid it moved the other weights.)
-        named_years = set(QUESTION_YEAR.findall(expansion.question))
-        evidence = " ".join(
-            f"{hit.document.entry.title} {hit.document.entry.published:%Y} {hit.passage.text}"
-            for hit in hits[:EVIDENCE_DEPTH]
-        )
-        years = (
-            sum(bool(re.search(rf"\b{year}\b", evidence)) for year in named_years)
-            / len(named_years)
-            if named_years
-            else 1.0
-        )
+        years = 1.0
+        if named_years := set(QUESTION_YEAR.findall(expansion.question)):
+            evidence = " ".join(
+                f"{hit.document.entry.title} {hit.document.entry.published:%Y} {hit.passage.text}"
+                for hit in hits[:EVIDENCE_DEPTH]
+            )
+            found_years = sum(bool(re.search(rf"\b{year}\b", evidence)) for year in named_years)
+            years = found_years / len(named_years)
 
         # Agreement: how many of the top five passages both retrievers ranked in their top five.
         top = hits[:5]

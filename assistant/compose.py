@@ -22,7 +22,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import pairwise, takewhile
 
 import numpy as np
 
@@ -711,15 +711,11 @@ def _table_rows(sequence: list[Sentence], at: int) -> list[Sentence]:
       ("Core skills and emphasis on ... ."), where the short lines with none under them (the
       header row) and those printed in many rows (link cells: "GDS DDaT DHCI") are not rows.
     """
-    rows: list[Sentence] = []
-    for sentence in sequence[at + 1 :]:
-        if not _row_like(sentence):
-            break
-        rows.append(sentence)
+    after = sequence[at + 1 :]
+    rows = list(takewhile(_row_like, after))
     described: list[Sentence] = []
     cells: Counter[str] = Counter()
     prose = 0
-    after = sequence[at + 1 :]
     i = 0
     while i < len(after) and len(described) < MAX_ITEMS:
         sentence = after[i]
