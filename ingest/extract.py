@@ -311,27 +311,41 @@ def _read_pdf(data: bytes) -> Payload:
 _BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 
 
+# A footnote's marker in the running text: a small number ("35", "17, 31") set smaller than the
+# text before it on its line and above that text's baseline.
+FOOTNOTE_MARKER = re.compile(r"\s*\d{1,3}(?:\s*,\s*\d{1,3})*\s*")
+MARKER_SIZE = 0.85  # at most this share of the preceding text's size
+MARKER_RISE = 0.15  # raised by at least this share of the preceding text's size
+
+
 def _page_lines(page: PageObject) -> list[list[Any]]:
     """Return the page's text lines as [text, font size, bold, baseline height] lists.
 
     pypdf's own text extraction decides the reading order and line breaks; a visitor sees each
-    piece of text as it is placed, which gives each line its dominant font size and height."""
+    piece of text as it is placed, which gives each line its dominant font size and height, and
+    shows footnote markers set as superscripts ("...Care Institute35."), which are dropped: they
+    are not words of the sentence, and read as numbers they would answer "how many"."""
     lines: list[list[Any]] = []
     pieces: list[str] = []
+    markers: set[int] = set()  # indexes in pieces
     sizes: Counter[float] = Counter()
     weight = {True: 0, False: 0}
     baseline: list[float] = []
+    last: list[float] = []  # the size and height of the line's last visible piece
+    raw: list[str] = []
     bold_cache: dict[int, bool] = {}
 
     def finish_line() -> None:
         size = sizes.most_common(1)[0][0] if sizes else 0.0
-        lines.append(
-            ["".join(pieces), size, weight[True] > weight[False], baseline[0] if baseline else None]
-        )
+        kept = "".join(piece for index, piece in enumerate(pieces) if index not in markers)
+        lines.append([kept, size, weight[True] > weight[False], baseline[0] if baseline else None])
+        raw.append("".join(pieces))
         pieces.clear()
+        markers.clear()
         sizes.clear()
         weight.update({True: 0, False: 0})
         baseline.clear()
+        last.clear()
 
     def visit(text: str, cm: list[float], tm: list[float], font: Any, font_size: float) -> None:
         for position, piece in enumerate(text.split("\n")):
@@ -345,15 +359,26 @@ def _page_lines(page: PageObject) -> list[list[Any]]:
                 continue
             # The text matrix times the current matrix: its vertical scale and translation.
             c, d = tm[2] * cm[0] + tm[3] * cm[2], tm[2] * cm[1] + tm[3] * cm[3]
-            sizes[round(font_size * math.hypot(c, d), 1)] += visible
+            size = round(font_size * math.hypot(c, d), 1)
+            height = round(tm[4] * cm[1] + tm[5] * cm[3] + cm[5], 1)
+            if (
+                last
+                and FOOTNOTE_MARKER.fullmatch(piece)
+                and size <= MARKER_SIZE * last[0]
+                and height >= last[1] + MARKER_RISE * last[0]
+            ):
+                markers.add(len(pieces) - 1)
+                continue
+            sizes[size] += visible
             weight[_is_bold(font, bold_cache)] += visible
             if not baseline:
-                baseline.append(round(tm[4] * cm[1] + tm[5] * cm[3] + cm[5], 1))
+                baseline.append(height)
+            last[:] = [size, height]
 
     text = page.extract_text(visitor_text=visit)
     finish_line()
     # Should the visitor ever disagree with the returned text, trust the text without layout.
-    if "\n".join(line[0] for line in lines) != text:
+    if "\n".join(raw) != text:
         return [[line, 0.0, False, None] for line in text.split("\n")]
     return lines
 

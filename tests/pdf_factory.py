@@ -162,6 +162,28 @@ def simple_pdf(lines: list[str] | None = None, *, pages: int = 1) -> bytes:
     return _finish(canvas, buffer)
 
 
+def footnoted_pdf(lines: list[list[tuple[str, str]]]) -> bytes:
+    """A one-page PDF whose lines mix body text with footnote markers, placed as Word places
+    them (each piece at its own position): each line is a list of (text, style) pieces, style
+    "body", "sup" (7 pt, its baseline 4 pt up) or "small" (7 pt, on the line: a small figure
+    that is not a marker)."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4)
+    y = HEIGHT - 100
+    for pieces in lines:
+        text, x = canvas.beginText(), MARGIN
+        for piece, style in pieces:
+            size = BODY_SIZE if style == "body" else 7.0
+            text.setTextOrigin(x, y + (4 if style == "sup" else 0))  # a Tm in the same BT
+            text.setFont("Helvetica", size)
+            text.textOut(piece)
+            x += canvas.stringWidth(piece, "Helvetica", size)
+        canvas.drawText(text)
+        y -= LEADING
+    canvas.showPage()
+    return _finish(canvas, buffer)
+
+
 def scanned_pdf(pages: int = 6) -> bytes:
     """A scanned report: every page an image, no text layer at all."""
     buffer = io.BytesIO()

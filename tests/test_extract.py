@@ -145,6 +145,34 @@ def test_page_text_has_no_stray_whitespace(report: ExtractedDocument) -> None:
 # -- PDF files that cannot be read ------------------------------------------------------------
 
 
+def test_footnote_markers_set_as_superscripts_are_dropped(tmp_path: Path) -> None:
+    """A raised small number is the marker of a footnote, not a word: quoted as is, "...the
+    Care Institute35." reads "35" as part of the sentence (a "how many" question takes it for
+    a count, "for 202238" for a year). Small figures on the line, and numbers of body size,
+    stay."""
+    data = pdf_factory.footnoted_pdf(
+        [
+            [
+                ("Developed by the Care Institute", "body"),
+                ("35", "sup"),
+                (". It lists skills for 2022", "body"),
+                ("38", "sup"),
+                (" and beyond.", "body"),
+            ],
+            [("Reports rose to 49,992", "body"), ("5", "sup"), (" in 2019.", "body")],
+            [("Cited by three reviews", "body"), ("17, 31", "sup"), (" so far.", "body")],
+            [("The table shows 12 sites and", "body"), (" 4 ", "small"), ("hubs.", "body")],
+        ]
+    )
+    path = _write(tmp_path, "footnoted.pdf", data)
+    text = extract.extract_document(path, doc_id="footnoted", fmt=PDF).pages[0].text
+    assert "Care Institute. It lists skills for 2022 and beyond." in text, text
+    assert "rose to 49,992 in 2019." in text, text
+    assert "three reviews so far." in text, text
+    assert "12 sites and 4 hubs." in text, text
+    assert not any(marker in text for marker in ("35", "38", "17", "31", "9925")), text
+
+
 def test_encrypted_pdf_with_empty_password_is_read(tmp_path: Path) -> None:
     path = _write(tmp_path, "locked.pdf", pdf_factory.encrypted_pdf(user_password=""))
     document = extract.extract_document(path, doc_id="locked", fmt=PDF)
