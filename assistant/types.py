@@ -144,6 +144,11 @@ class Answer(BaseModel):
         default=None, description="How the answer was composed: 'sentence' excerpts or a 'list'."
     )
     filters: SearchFilters | None = None
+    reason: str | None = Field(
+        default=None,
+        description="Not covered: why, as the answer's text says it (a year the passages never "
+        "mention, a word no indexed passage uses, or no close match).",
+    )
     evidence: Evidence
     index_version: str
     model: str
@@ -158,6 +163,9 @@ class Answer(BaseModel):
     def text(self) -> str:
         """The answer as one paragraph, each sentence followed by its citations: '... [1]'."""
         if self.outcome is Outcome.not_covered:
+            if self.reason:
+                head, tail = NOT_COVERED.split(". ", 1)
+                return f"{head}: {self.reason} {tail}"
             return NOT_COVERED
         if self.outcome is Outcome.no_documents:
             return NO_DOCUMENTS

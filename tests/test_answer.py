@@ -59,7 +59,12 @@ def test_question_the_corpus_does_not_cover_is_not_covered(assistant, out_of_sco
         answer = assistant.answer(question)
         assert answer.outcome is Outcome.not_covered, question
         assert answer.sentences == []
-        assert answer.text == NOT_COVERED
+        # The message says why: here no passage matches closely enough (no year or unknown
+        # word to blame), and then where to look.
+        head, tail = NOT_COVERED.split(". ", 1)
+        assert answer.text.startswith(f"{head}: "), answer.text
+        assert answer.text.endswith(f". {tail}"), answer.text
+        assert answer.reason and answer.reason in answer.text
         assert 1 <= len(answer.citations) <= 3  # the nearest passages, labelled as such
         assert answer.evidence.confidence < answer.evidence.threshold
 
@@ -110,6 +115,25 @@ def test_a_year_the_evidence_never_mentions_is_not_covered(assistant, question, 
     assert answer.evidence.confidence >= answer.evidence.threshold
     expected = Outcome.answered if years == 1.0 else Outcome.not_covered
     assert answer.outcome is expected, answer.text
+    if expected is Outcome.not_covered:  # and the message names the year
+        assert "the passages found never mention 2024" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("What does GIRFT say about reporting?", "the word “GIRFT”"),
+        ("What uptime and failover must HIMSS suppliers offer?", "the words “uptime”, “failover”"),
+    ],
+)
+def test_not_covered_names_the_words_no_indexed_passage_uses(assistant, question, named):
+    """A reader told which of their words the guidance never uses can rephrase, or knows the
+    guidance is silent; the words come from the known-terms signal, which declined them."""
+    answer = assistant.answer(question)
+
+    assert answer.outcome is Outcome.not_covered, answer.text
+    assert f"no indexed passage uses {named}" in answer.text, answer.text
+    assert "PACS" not in answer.reason and "reporting" not in answer.reason
 
 
 def test_calibrated_threshold_replaces_the_default(assistant):

@@ -48,7 +48,8 @@ def test_answer_text_is_the_quotes_then_numbered_references_without_markup(answe
 
 def test_declined_answer_text_lists_the_nearest_passages_as_such(answers):
     text = answer_text(answers[1])
-    assert text.startswith("The indexed guidance does not appear to cover this question.")
+    assert text.startswith(f"{answers[1].text}\n\n")  # with its reason
+    assert text.startswith("The indexed guidance does not appear to cover this question: ")
     assert "\n\nNearest passages (not an answer)\n[1] " in text
 
 
