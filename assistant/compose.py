@@ -204,9 +204,13 @@ def quotable(sentence: Sentence, kind: AnswerKind) -> bool:
     """Return whether a sentence may answer on its own, for this kind of question."""
     words = word_count(sentence.text)
     if sentence.role == "prose":
-        return words >= MIN_WORDS
+        return words >= MIN_WORDS or (
+            kind in (AnswerKind.number, AnswerKind.fact) and _figure_row(sentence, kind)
+        )
     if sentence.role == "item":
         return words >= MIN_WORDS or (kind is AnswerKind.list_ and words >= MIN_ITEM_WORDS)
+    if sentence.role == "label" and kind in (AnswerKind.number, AnswerKind.fact):
+        return _figure_row(sentence, kind)
     if sentence.role == "label":
         # A cover or imprint line is how a report says when it was published: a full date
         # alone ("24 October 2022"), or a year with words around it, but not a title in
@@ -221,6 +225,21 @@ def quotable(sentence: Sentence, kind: AnswerKind) -> bool:
             and not _capitalised(WORD.findall(sentence.text))
         )
     return False  # a lead-in only leads into its list
+
+
+def _figure_row(sentence: Sentence, kind: AnswerKind = AnswerKind.number) -> bool:
+    """Return whether a line is a table row that gives a figure ("Clinical Commissioning
+    Group/Commissioning Support Unit 6.5%", "Clinical informatics Band 8a 1,778 £124"): the
+    fact a number question asks for is often only in a table. (A row in capitals reads as a
+    label, one in lower case as prose.)"""
+    return (
+        sentence.role in ("label", "prose")
+        and _row_like(sentence)
+        and word_count(sentence.text) >= 2
+        and kind_strength(sentence.text, AnswerKind.number) == 2
+        and kind_strength(sentence.text, kind) == 2
+        and not NOT_GUIDANCE.search(sentence.hit.passage.section or "")
+    )
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -333,6 +352,8 @@ def compose(
     # a date or number question whose best sentence holds none, by the neighbour that does.
     before = None if len(excerpt) > 1 else _adjacent(best, scored, -1)
     after = _adjacent(best, scored, 1)
+    if _figure_row(best):  # the rows around a row are other records: its header may join
+        before, after = (None if s is not None and _figure_row(s) else s for s in (before, after))
     near = [s for s in (before, after) if s is not None and s.score >= best.score - EXTEND_MARGIN]
     if kind in (AnswerKind.date, AnswerKind.number) and kind_strength(best.text, kind, unit) < 2:
         holding = [
@@ -344,11 +365,12 @@ def compose(
     if near:
         extra = max(near, key=lambda s: s.score)
         excerpt = [extra, *excerpt] if extra is before else [*excerpt, extra]
-    following = _adjacent(excerpt[-1], scored, 1)
+    following = None if _figure_row(excerpt[-1]) else _adjacent(excerpt[-1], scored, 1)
     if (
         following is not None
         and len(excerpt) < MAX_EXCERPT
         and quotable(following, kind)
+        and not _figure_row(following)
         and sum(len(s.text) for s in [*excerpt, following]) <= RUN_ON_CHARS
     ):
         excerpt.append(following)
@@ -363,6 +385,7 @@ def compose(
             for s in candidates
             if s.hit.passage.id == best.hit.passage.id
             and s.start not in quoted
+            and not _figure_row(s)  # (a table row answers only as the best sentence)
             and (kind not in (AnswerKind.date, AnswerKind.number) or holds_kind(s.text, kind))
         ),
         key=_own,
@@ -381,7 +404,13 @@ def compose(
     # sentence that matches better on its own, that one is quoted too: the best passage is not
     # always the right one.
     rivals = sorted(
-        (s for s in candidates if s.hit.passage.id != best.hit.passage.id and _own(s) > _own(best)),
+        (
+            s
+            for s in candidates
+            if s.hit.passage.id != best.hit.passage.id
+            and _own(s) > _own(best)
+            and not _figure_row(s)
+        ),
         key=lambda s: -_own(s),
     )
     # (A sentence that leans on the one before it, "He estimated...", comes with that one, or
@@ -402,7 +431,7 @@ def compose(
     for sentence in ranked:
         if supports == MAX_SUPPORT:
             break
-        if _own(sentence) < _own(best) - SUPPORT_MARGIN:
+        if _own(sentence) < _own(best) - SUPPORT_MARGIN or _figure_row(sentence):
             continue
         if _same_source(sentence, chosen):
             continue

@@ -308,6 +308,20 @@ DOCUMENTS.append(
                     ],
                 ),
             ],
+            [
+                # Figures that only a table gives: the prose names what was counted.
+                (
+                    "11 Unreported examinations",
+                    [
+                        "Each network counted its unreported examinations in March 2022.",
+                        "Table 3: Unreported examinations by network",
+                        "Network Examinations",
+                        "Northern imaging network 1,250",
+                        "Southern imaging network 830",
+                        "Networks with the longest backlogs should outsource first.",
+                    ],
+                ),
+            ],
         ],
     }
 )

@@ -298,6 +298,19 @@ def test_list_question_over_a_table_of_roles_gets_the_roles_not_its_header_or_li
     assert sorted({p for c in answer.citations for p in c.pages}) == [8, 9]
 
 
+def test_number_only_a_table_gives_is_answered_by_its_row_alone(assistant):
+    """The prose names what was counted; the count is only in the table's row. The row is
+    quoted on its own: the rows around it are other networks', the prose after it is not
+    about this row, and the header row and caption are not answers."""
+    answer = assistant.answer(
+        "How many unreported examinations did the Southern imaging network have?"
+    )
+
+    assert answer.outcome is Outcome.answered and answer.kind == "number"
+    assert [s.text for s in answer.sentences] == ["Southern imaging network 830"]
+    assert [(c.doc_id, c.pages) for c in answer.citations] == [("equipment-guide-2022", [10])]
+
+
 def test_date_question_is_answered_by_a_sentence_with_a_date(assistant):
     answer = assistant.answer("On what day were the scanners counted for the census?")
 
