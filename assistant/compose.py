@@ -234,6 +234,9 @@ def _figure_row(sentence: Sentence, kind: AnswerKind = AnswerKind.number) -> boo
     label, one in lower case as prose.)"""
     return (
         sentence.role in ("label", "prose")
+        and sentence.text[:1].isalpha()  # not a footnote ("1 See Appendix D") nor "← Back"
+        and "http" not in sentence.text
+        and "www." not in sentence.text
         and _row_like(sentence)
         and word_count(sentence.text) >= 2
         and kind_strength(sentence.text, AnswerKind.number) == 2
