@@ -150,3 +150,30 @@ def test_another_passages_sentence_that_leans_back_comes_with_the_one_it_leans_o
 
     assert answer[-2:] == [before.text, leaning.text]
     assert answer.count(before.text) == 1
+
+
+@pytest.mark.parametrize(
+    ("line", "row"),
+    [
+        ("Clinical Commissioning Group/Commissioning Support Unit 6.5%", True),  # a label
+        ("Community healthcare provider 2.8%", True),  # prose: lower-case words
+        ("Knowledge management Band 5 788 £33 2,199 £119", True),
+        ("1 See Appendix D", False),  # a footnote
+        ("← Our 2023/24 impact at a glance", False),  # a web page's navigation
+        ("(https://www.example.org/impact-2023-24/)", False),  # a link
+        ("Scanner type Count", False),  # a header row: no figure
+        ("Table 3: Unreported examinations by network", False),  # a caption
+        ("The census counted 412 scanners across the networks in 2021.", False),  # a sentence
+    ],
+)
+def test_a_table_row_with_a_figure_may_answer_a_number_question(assistant, line, row):
+    hit = assistant.index.hit_at(0)
+    text = f"Networks were counted.\n{line}\nMore text follows here."
+    passage = hit.passage.model_copy(update={"text": text, "section": "Counts"})
+    sentences = passage_sentences(hit.model_copy(update={"passage": passage}), boilerplate=set())
+    (sentence,) = [s for s in sentences if s.text == line]
+
+    assert compose_module.quotable(sentence, AnswerKind.number) is (
+        row or (sentence.role == "prose" and line.endswith("."))
+    )
+    assert compose_module._figure_row(sentence) is row
