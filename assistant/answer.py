@@ -30,6 +30,7 @@ import numpy as np
 
 from assistant.calibrate import ruled_out
 from assistant.compose import (
+    TABLE_CAPTION,
     Sentence,
     compose,
     leans_back,
@@ -110,7 +111,7 @@ class Assistant:
         self.index = index
         self.glossary = glossary
         self.settings = settings
-        self.labels, self.headings = _page_facts(settings, index.meta.documents)
+        self.labels, self.headings, self.captions = _page_facts(settings, index.meta.documents)
         self.local_files = _local_files(settings, index.meta.documents)
         self.sentences = SentenceVectors(
             index.embedder, sentence_store_path(settings.data_dir, index.embedder.info)
@@ -413,7 +414,9 @@ class Assistant:
         question than the one asked."""
         words = _unnumbered(normalise(heading.text))
         asked = self._tokens([question])[0]
-        for _, _, text in self.headings.get(heading.hit.passage.doc_id, []):
+        doc_id = heading.hit.passage.doc_id
+        family = [text for _, _, text in self.headings.get(doc_id, [])]
+        for text in family + self.captions.get(doc_id, []):
             other = _unnumbered(text)
             prefix = _shared_start(words, other)
             suffix = _shared_start(words[prefix:][::-1], other[prefix:][::-1])
@@ -755,11 +758,12 @@ def _demote_superseded(hits: list[Hit]) -> list[Hit]:
 
 def _page_facts(
     settings: Settings, documents: dict[str, IndexedDocument]
-) -> tuple[dict[str, dict[int, str]], dict[str, list[tuple[int, int, str]]]]:
+) -> tuple[dict[str, dict[int, str]], dict[str, list[tuple[int, int, str]]], dict[str, list[str]]]:
     """Return, per document, the printed labels of pages whose label differs from their number,
-    and its headings in order: (page, level, words)."""
+    its headings in order, (page, level, words), and its tables' captions (words)."""
     labels: dict[str, dict[int, str]] = {}
     headings: dict[str, list[tuple[int, int, str]]] = {}
+    captions: dict[str, list[str]] = {}
     for doc_id, document in documents.items():
         record = load_ingest_record(settings, doc_id)
         if record is None or record.sha256 != document.sha256:
@@ -775,7 +779,13 @@ def _page_facts(
             for page in pages
             for heading in page.headings
         ]
-    return labels, headings
+        captions[doc_id] = [
+            normalise(line)
+            for page in pages
+            for line in page.text.splitlines()
+            if TABLE_CAPTION.match(line.strip())
+        ]
+    return labels, headings, captions
 
 
 def _local_files(settings: Settings, documents: dict[str, IndexedDocument]) -> dict[str, Path]:
@@ -842,6 +852,7 @@ def _shared_start(first: list[str], second: list[str]) -> int:
 def _unnumbered(words: str) -> list[str]:
     """Return a normalised heading's words without its section number ("6 1 priorities ...")."""
     split = words.split()
-    while split and split[0].isdigit():
+    # (and a caption's label: "table 6c 1 ...")
+    while split and (any(c.isdigit() for c in split[0]) or split[0] in ("table", "figure")):
         split.pop(0)
     return split

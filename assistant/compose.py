@@ -56,6 +56,12 @@ DUPLICATE_COSINE = 0.92  # sentences this similar say the same thing (summary vs
 SUPERSEDED_PENALTY = 0.05
 
 TABLE_CAPTION = re.compile(r"^Table\s*[\dA-Z]+(?:\.\d+)*\s*[:.–-]", re.I)
+# Prose that sends the reader to a table for the list: "...new job roles are identified in
+# Table 6C.1.", "(see Table 3)".
+TABLE_REFERENCE = re.compile(
+    r"\b(?:in|see|shown in|listed in|set out in|given in|detailed in)\s+Table\s*"
+    r"(?P<label>\d+[A-Z]?(?:\.\d+)*)\b"
+)
 FIGURE_CAPTION = re.compile(r"^(?:Figure|Chart|Box|Diagram)\s*[\dA-Z]+(?:\.\d+)*\s*[:.–-]", re.I)
 MAX_ROW_WORDS = 12
 MAX_DESCRIPTION = 6  # sentences of prose under a table row; more, and the table has ended
@@ -600,7 +606,7 @@ def _best_list(
         # A heading over headings one level down lists them ("Priorities for ...": each
         # priority a heading over its paragraphs).
         items = subheadings(anchor) if subheadings and _is_heading(anchor) else []
-        items = items or _list_items(anchor, neighbours, sentences_of)
+        items = items or _list_items(anchor, neighbours, sentences_of, names_another)
         # (A list whose items repeat is a table's cells: "– link", "– link".)
         if len({normalise(item.text) for item in items}) < len(items):
             continue
@@ -621,6 +627,7 @@ def _may_anchor(sentence: Sentence) -> bool:
         or heading
         or _is_table_caption(sentence)
         or bool(FIGURE_CAPTION.match(sentence.text))
+        or (sentence.role == "prose" and bool(TABLE_REFERENCE.search(sentence.text)))
     )
 
 
@@ -644,6 +651,7 @@ def _list_items(
     anchor: Sentence,
     neighbours: Callable[[Hit, int], Hit | None],
     sentences_of: Callable[[Hit], list[Sentence]],
+    names_another: Callable[[Sentence], bool] | None = None,
 ) -> list[Sentence]:
     """Return the items of the list an anchor belongs to (or leads into), in document order."""
     # The passages the list may run across, in order: the anchor's, and those after it (and,
@@ -682,6 +690,22 @@ def _list_items(
     if at is None:
         return []
     leads = anchor.role != "item"  # a lead-in or a heading: the list follows it
+    if anchor.role == "prose":  # it names the table that holds the list: the table's rows
+        label = TABLE_REFERENCE.search(anchor.text)
+        caption = re.compile(rf"^Table\s*{re.escape(label['label'])}\s*[:.–-]") if label else None
+        at = next(
+            (
+                i
+                for i in range(at + 1, len(sequence))
+                if caption is not None and caption.match(sequence[i].text)
+            ),
+            None,
+        )
+        # (A caption of a family, "...job roles in IT education and training", when the
+        # question names a sibling's subject, lists another table than the one asked for.)
+        if at is None or (names_another is not None and names_another(sequence[at])):
+            return []
+        return _table_rows(sequence, at)
     if not leads:
         return _run(sequence, at, anchor.marker, lead_in=False)
     if FIGURE_CAPTION.match(anchor.text):
@@ -751,8 +775,13 @@ def _table_rows(sequence: list[Sentence], at: int) -> list[Sentence]:
     i = 0
     while i < len(after) and len(described) < MAX_ITEMS:
         sentence = after[i]
-        if _is_heading(sentence) or CAPTION.match(sentence.text):
+        if CAPTION.match(sentence.text):
             break
+        if _is_heading(sentence):
+            if described:
+                break  # the section after the table
+            i += 1  # a bold header cell ("Job role") that extraction took for a heading
+            continue
         i += 1
         if not _row_like(sentence):
             prose += 1

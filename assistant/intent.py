@@ -103,7 +103,7 @@ def number_unit(question: str) -> str:
 _LIST_NOUN = re.compile(
     r"^\s*(?:what|which)\s+(?:(?:are|were)\s+)?(?:the\s+)?"
     r"(?:(?:key|main|most|common|major|\w+est|two|three|four|five|six|seven|eight|nine|ten)\s+)*"
-    r"(?P<noun>[a-z]{3,}s)\b",
+    r"(?:[a-z]+\s+){0,2}?(?P<noun>[a-z]{3,}s)\b",
     re.IGNORECASE,
 )
 

@@ -283,6 +283,7 @@ DOCUMENTS.append(
                     [
                         "The review named the new roles that imaging networks will need to "
                         "recruit for.",
+                        "Each of them is described in Table 2.",
                         "Table 2: New roles in imaging networks",
                         "Job role Summary of role",
                         "Network imaging manager",

@@ -177,3 +177,47 @@ def test_a_table_row_with_a_figure_may_answer_a_number_question(assistant, line,
         row or (sentence.role == "prose" and line.endswith("."))
     )
     assert compose_module._figure_row(sentence) is row
+
+
+def test_a_sentence_that_names_a_table_answers_a_list_question_with_its_rows(assistant):
+    """'Each of them is described in Table 2.': the list is the table's rows, even when its
+    caption matches the question poorly (here it scores nothing)."""
+    hits = [assistant.index.hit_at(row) for row in range(assistant.index.size)]
+    hit = next(
+        h.model_copy(update={"rank": 1})
+        for h in hits
+        if "Each of them is described in Table 2." in h.passage.text
+    )
+    sentences = assistant._sentences(hit)
+    scored = [
+        s.with_(score=1.9 if s.text == "Each of them is described in Table 2." else 1.0, own=None)
+        for s in sentences
+    ]
+    scored = [s.with_(own=s.score - 1.0) for s in scored]
+
+    composition = compose(
+        scored,
+        AnswerKind.list_,
+        {},
+        neighbours=assistant._neighbour,
+        sentences_of=assistant._sentences,
+        question="What new roles will imaging networks need?",
+    )
+
+    assert composition.method == "list"
+    assert [s.text for s in composition.sentences] == [
+        "Network imaging manager",
+        "Imaging informatics lead",
+        "Reporting radiographer",
+    ]
+    # Named by a sibling's subject, another table's caption does not answer.
+    other = compose(
+        scored,
+        AnswerKind.list_,
+        {},
+        neighbours=assistant._neighbour,
+        sentences_of=assistant._sentences,
+        question="What new roles will imaging networks need?",
+        names_another=lambda caption: caption.text.startswith("Table 2:"),
+    )
+    assert other.method != "list"
