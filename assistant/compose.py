@@ -765,7 +765,8 @@ def _table_rows(sequence: list[Sentence], at: int) -> list[Sentence]:
       34"), one paragraph each, up to the first sentence, heading or caption after them;
     - rows that describe: a short line ("Data engineer (practitioner)") with prose under it
       ("Core skills and emphasis on ... ."), where the short lines with none under them (the
-      header row) and those printed in many rows (link cells: "GDS DDaT DHCI") are not rows.
+      header row) and those printed in many rows (link cells: "GDS DDaT DHCI") are not rows;
+      a heading before the first of them is a bold header cell ("Job role"), not the end.
     """
     after = sequence[at + 1 :]
     rows = list(takewhile(_row_like, after))
