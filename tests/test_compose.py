@@ -188,22 +188,24 @@ def test_a_sentence_that_names_a_table_answers_a_list_question_with_its_rows(ass
         for h in hits
         if "Each of them is described in Table 2." in h.passage.text
     )
-    sentences = assistant._sentences(hit)
+    reference = "Each of them is described in Table 2."
     scored = [
-        s.with_(score=1.9 if s.text == "Each of them is described in Table 2." else 1.0, own=None)
-        for s in sentences
+        s.with_(score=1.9 if s.text == reference else 1.0, own=0.9 if s.text == reference else 0.0)
+        for s in assistant._sentences(hit)
     ]
-    scored = [s.with_(own=s.score - 1.0) for s in scored]
 
-    composition = compose(
-        scored,
-        AnswerKind.list_,
-        {},
-        neighbours=assistant._neighbour,
-        sentences_of=assistant._sentences,
-        question="What new roles will imaging networks need?",
-    )
+    def answer(names_another=None):
+        return compose(
+            scored,
+            AnswerKind.list_,
+            {},
+            neighbours=assistant._neighbour,
+            sentences_of=assistant._sentences,
+            question="What new roles will imaging networks need?",
+            names_another=names_another,
+        )
 
+    composition = answer()
     assert composition.method == "list"
     assert [s.text for s in composition.sentences] == [
         "Network imaging manager",
@@ -211,13 +213,4 @@ def test_a_sentence_that_names_a_table_answers_a_list_question_with_its_rows(ass
         "Reporting radiographer",
     ]
     # Named by a sibling's subject, another table's caption does not answer.
-    other = compose(
-        scored,
-        AnswerKind.list_,
-        {},
-        neighbours=assistant._neighbour,
-        sentences_of=assistant._sentences,
-        question="What new roles will imaging networks need?",
-        names_another=lambda caption: caption.text.startswith("Table 2:"),
-    )
-    assert other.method != "list"
+    assert answer(lambda caption: caption.text.startswith("Table 2:")).method != "list"
