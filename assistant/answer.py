@@ -290,7 +290,7 @@ class Assistant:
             for s in pooled
         ]
         # (The not-covered signals judge the sentences as scored, before the rank bonus.)
-        signals = self._signals(
+        signals, unknown, missing = self._signals(
             expansion, hits, [s for s in plain if s.hit.passage.id in pool], kind
         )
         confidence = signals.get("dense", -1.0) + sum(
@@ -334,7 +334,7 @@ class Assistant:
             )
         return result(
             Outcome.not_covered,
-            reason=self._reason(expansion, hits),
+            reason=_reason(expansion.question, unknown, missing),
             citations=[self._citation(n, hit, []) for n, hit in enumerate(hits[:NEAREST], 1)],
             hits=hits,
             expanded_terms=expansion.added,
@@ -555,10 +555,15 @@ class Assistant:
 
     def _signals(
         self, expansion: Expansion, hits: list[Hit], candidates: list[Sentence], kind: AnswerKind
-    ) -> dict[str, float]:
-        """Return the evidence signals the not-covered decision weighs (see Evidence.signals)."""
+    ) -> tuple[dict[str, float], list[str], list[str]]:
+        """Return the evidence signals the not-covered decision weighs (see Evidence.signals),
+        with what the not-covered message names: the question's specialist words that no
+        indexed passage uses, and the years it names that the evidence never mentions."""
+        specialist = _specialist_words(expansion.question)
+        unknown = [word for word in specialist if not self._in_index(word)]
+        missing = _missing_years(expansion.question, hits)
         if not hits:
-            return {}
+            return {}, unknown, missing
         dense = max((h.dense_score for h in hits if h.dense_score is not None), default=-1.0)
         best = max((s.score for s in candidates if quotable(s, kind)), default=dense - NO_SENTENCE)
 
@@ -580,8 +585,6 @@ class Assistant:
         # that some indexed passage uses, or, for an abbreviation, all of one of its meanings'
         # words. "uptime", "HIMSS", "FHIR": a question that hinges on a term no indexed
         # document uses asks about something the guidance does not cover.
-        specialist = _specialist_words(expansion.question)
-        unknown = self._unknown_words(expansion.question)
         known = 1 - len(unknown) / len(specialist) if specialist else 1.0
 
         # Years: the share of the years the question names ("the 2023 survey") that the evidence
@@ -590,7 +593,6 @@ class Assistant:
         # 2023 found. (A rule, not a weighted signal: on the development set it caught one near
         # miss and no answerable question; in the calibration grid it moved the other weights.)
         named_years = set(QUESTION_YEAR.findall(expansion.question))
-        missing = _missing_years(expansion.question, hits)
         years = 1 - len(missing) / len(named_years) if named_years else 1.0
 
         # Agreement: how many of the top five passages both retrievers ranked in their top five.
@@ -598,7 +600,7 @@ class Assistant:
         agreement = sum((h.dense_rank or 99) <= 5 and (h.bm25_rank or 99) <= 5 for h in top) / max(
             1, len(top)
         )
-        return {
+        signals = {
             "dense": round(dense, 4),
             "sentence": round(best, 4),
             "coverage": round(coverage, 4),
@@ -606,27 +608,7 @@ class Assistant:
             "known": round(known, 4),
             "years": round(years, 4),
         }
-
-    def _unknown_words(self, question: str) -> list[str]:
-        """Return the question's specialist words that no indexed passage uses."""
-        return [word for word in _specialist_words(question) if not self._in_index(word)]
-
-    def _reason(self, expansion: Expansion, hits: list[Hit]) -> str:
-        """Return why the evidence does not answer, as the not-covered message says it."""
-        reasons = []
-        if missing := _missing_years(expansion.question, hits):
-            reasons.append(f"the passages found never mention {_either(missing)}")
-        if unknown := self._unknown_words(expansion.question):
-            spelled = {}  # as the question spells them
-            for word in SPECIALIST_WORD.findall(expansion.question):
-                spelled.setdefault(word.casefold(), word)
-            words = _both([f"“{spelled.get(word, word)}”" for word in unknown])
-            reasons.append(
-                f"no indexed passage uses {'the word' if len(unknown) == 1 else 'the words'} {words}"
-            )
-        if not reasons:
-            reasons.append("no passage found matches it closely enough to quote")
-        return "; ".join(reasons) + "."
+        return signals, unknown, missing
 
     def _in_index(self, word: str) -> bool:
         """Return whether an indexed passage uses a word, or every word of one of its meanings
@@ -810,6 +792,25 @@ def _missing_years(question: str, hits: list[Hit]) -> list[str]:
         for hit in hits[:EVIDENCE_DEPTH]
     )
     return [year for year in named if not re.search(rf"\b{year}\b", evidence)]
+
+
+def _reason(question: str, unknown: list[str], missing: list[str]) -> str:
+    """Return why the evidence does not answer, as the not-covered message says it: the years
+    the evidence never mentions, the specialist words no indexed passage uses."""
+    reasons = []
+    if missing:
+        reasons.append(f"the passages found never mention {_either(missing)}")
+    if unknown:
+        spelled: dict[str, str] = {}  # as the question spells them
+        for word in SPECIALIST_WORD.findall(question):
+            spelled.setdefault(word.casefold(), word)
+        words = _both([f"“{spelled.get(word, word)}”" for word in unknown])
+        reasons.append(
+            f"no indexed passage uses {'the word' if len(unknown) == 1 else 'the words'} {words}"
+        )
+    if not reasons:
+        reasons.append("no passage found matches it closely enough to quote")
+    return "; ".join(reasons) + "."
 
 
 def _either(items: list[str]) -> str:

@@ -692,14 +692,11 @@ def _list_items(
     leads = anchor.role != "item"  # a lead-in or a heading: the list follows it
     if anchor.role == "prose":  # it names the table that holds the list: the table's rows
         label = TABLE_REFERENCE.search(anchor.text)
-        caption = re.compile(rf"^Table\s*{re.escape(label['label'])}\s*[:.–-]") if label else None
+        if label is None:
+            return []
+        caption = re.compile(rf"^Table\s*{re.escape(label['label'])}\s*[:.–-]")
         at = next(
-            (
-                i
-                for i in range(at + 1, len(sequence))
-                if caption is not None and caption.match(sequence[i].text)
-            ),
-            None,
+            (i for i in range(at + 1, len(sequence)) if caption.match(sequence[i].text)), None
         )
         # (A caption of a family, "...job roles in IT education and training", when the
         # question names a sibling's subject, lists another table than the one asked for.)

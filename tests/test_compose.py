@@ -182,13 +182,9 @@ def test_a_table_row_with_a_figure_may_answer_a_number_question(assistant, line,
 def test_a_sentence_that_names_a_table_answers_a_list_question_with_its_rows(assistant):
     """'Each of them is described in Table 2.': the list is the table's rows, even when its
     caption matches the question poorly (here it scores nothing)."""
-    hits = [assistant.index.hit_at(row) for row in range(assistant.index.size)]
-    hit = next(
-        h.model_copy(update={"rank": 1})
-        for h in hits
-        if "Each of them is described in Table 2." in h.passage.text
-    )
     reference = "Each of them is described in Table 2."
+    hits = [assistant.index.hit_at(row) for row in range(assistant.index.size)]
+    hit = next(h.model_copy(update={"rank": 1}) for h in hits if reference in h.passage.text)
     scored = [
         s.with_(score=1.9 if s.text == reference else 1.0, own=0.9 if s.text == reference else 0.0)
         for s in assistant._sentences(hit)
