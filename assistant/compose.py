@@ -62,6 +62,12 @@ TABLE_REFERENCE = re.compile(
     r"\b(?:in|see|shown in|listed in|set out in|given in|detailed in)\s+Table\s*"
     r"(?P<label>\d+[A-Z]?(?:\.\d+)*)\b"
 )
+PLURAL_QUESTION = re.compile(
+    r"^\s*(?:what|which)\s+(?:[a-z-]+\s+){0,2}[a-z]{3,}s\s+(?:are|were|do|does|did|will|should|would|"
+    r"can|could|have|has|is|count|need)\b"
+    r"|^\s*(?:what|which)\s+(?:kinds?|types?|sorts?)\s+of\b|^\s*give\s+me\b",
+    re.IGNORECASE,
+)
 FIGURE_CAPTION = re.compile(r"^(?:Figure|Chart|Box|Diagram)\s*[\dA-Z]+(?:\.\d+)*\s*[:.–-]", re.I)
 MAX_ROW_WORDS = 12
 MAX_DESCRIPTION = 6  # sentences of prose under a table row; more, and the table has ended
@@ -351,6 +357,27 @@ def compose(
         )
         if items:
             return Composition(sentences=items, method="list")
+    elif (
+        kind in (AnswerKind.fact, AnswerKind.definition)
+        and PLURAL_QUESTION.match(question)
+        and not inline_list(best.text)
+        and (noun := list_noun(question))
+    ):
+        # "Which ICT roles are flagged...?", "What new jobs are expected...?": asked like a
+        # fact, but about things in the plural. A list answers when its anchor scores at least
+        # as well as the best sentence.
+        items = _best_list(
+            scored,
+            _own(best),
+            neighbours,
+            sentences_of,
+            subheadings,
+            noun=noun,
+            count=asked_count(question, noun),
+            names_another=names_another,
+        )
+        if items:
+            return Composition(sentences=items, method="list")
 
     # The best sentence with the one before it when it leans on it, then support.
     excerpt = [best]
@@ -579,7 +606,9 @@ def _best_list(
     def anchor_score(sentence: Sentence) -> float:
         named = (
             LIST_MARGIN
-            if names and sentence.role != "item" and names.search(sentence.text)
+            if names
+            and sentence.role != "item"
+            and names.search(_head(sentence.text) if _is_heading(sentence) else sentence.text)
             else 0.0
         )
         if _is_heading(sentence) and subheadings is not None:
@@ -613,6 +642,19 @@ def _best_list(
         if len(items) >= 2 and count in (None, len(items)):
             return items[:MAX_ITEMS]
     return []
+
+
+HEAD_ENDS = re.compile(
+    r"\b(?:in|for|of|on|to|within|across|by|from|with|at|about|among|between)\b", re.I
+)
+
+
+def _head(heading: str) -> str:
+    """Return a heading up to its first preposition, where its head noun is: "Vacancies in
+    data professional roles" heads sections on vacancies, not a list of roles; "New job roles
+    in information management" heads roles. (Captions and lead-ins name what their list holds
+    anywhere: "Table 6: Responses to barriers to hiring" lists barriers.)"""
+    return HEAD_ENDS.split(heading, maxsplit=1)[0]
 
 
 def _may_anchor(sentence: Sentence) -> bool:

@@ -103,7 +103,10 @@ def number_unit(question: str) -> str:
 _LIST_NOUN = re.compile(
     r"^\s*(?:what|which)\s+(?:(?:are|were)\s+)?(?:the\s+)?"
     r"(?:(?:key|main|most|common|major|\w+est|two|three|four|five|six|seven|eight|nine|ten)\s+)*"
-    r"(?:[a-z]+\s+){0,2}?(?P<noun>[a-z]{3,}s)\b",
+    # (Up to two words before the noun, not a verb: "What should imaging networks
+    # prioritise?" lists priorities, not networks.)
+    r"(?:(?!(?:do|does|did|should|would|will|can|could|must|may|might|is|was|has|have|had)\b)"
+    r"[a-z]+\s+){0,2}?(?P<noun>[a-z]{3,}s)\b",
     re.IGNORECASE,
 )
 
@@ -111,6 +114,10 @@ _LIST_NOUN = re.compile(
 def list_noun(question: str) -> str:
     """Return the things a list question asks for, singular ("What themes came out..." ->
     "theme", "What are the key drivers of..." -> "driver"), or ""."""
+    # "Give me the roles..." asks as "What are the roles..."; "What kinds of attitudes..."
+    # lists attitudes, not kinds.
+    question = re.sub(r"^\s*give\s+me\s+", "What are ", question, flags=re.IGNORECASE)
+    question = re.sub(r"\b(?:kinds?|types?|sorts?)\s+of\s+", "", question, count=1, flags=re.I)
     match = _LIST_NOUN.match(question)
     if match is None:
         return ""

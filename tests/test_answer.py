@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from assistant.answer import Assistant
 from assistant.app import chat_markdown, citation_html, sources_html
 from assistant.cli import app as cli
+from assistant.intent import AnswerKind, answer_kind
 from assistant.types import NO_DOCUMENTS, NOT_COVERED, Citation, Outcome
 from index.retrieve import bm25_tokenize
 from index.sentences import sentence_spans
@@ -280,6 +281,23 @@ def test_list_question_is_answered_by_the_list_in_order_across_a_page_break(assi
     assert {c.doc_id for c in answer.citations} == {"equipment-guide-2022"}
     assert sorted({p for c in answer.citations for p in c.pages}) == [2, 3]
     assert not any(s.text.endswith(":") for s in answer.sentences)  # never the lead-in
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Which new roles will imaging networks need?", "Give me the new roles imaging networks need."],
+)
+def test_question_about_things_in_the_plural_is_answered_by_their_list(assistant, question):
+    """Worded as a fact question, not as "What are...", it asks for a list all the same."""
+    assert answer_kind(question) is AnswerKind.fact
+    answer = assistant.answer(question)
+
+    assert answer.outcome is Outcome.answered and answer.composition == "list"
+    assert [s.text for s in answer.sentences] == [
+        "Network imaging manager",
+        "Imaging informatics lead",
+        "Reporting radiographer",
+    ]
 
 
 def test_list_question_over_a_table_of_roles_gets_the_roles_not_its_header_or_links(assistant):

@@ -210,3 +210,52 @@ def test_a_sentence_that_names_a_table_answers_a_list_question_with_its_rows(ass
     ]
     # Named by a sibling's subject, another table's caption does not answer.
     assert answer(lambda caption: caption.text.startswith("Table 2:")).method != "list"
+
+
+@pytest.mark.parametrize(
+    ("question", "lists"),
+    [
+        ("What priorities should imaging networks set?", True),
+        # "networks" follows "for": the heading is about priorities, not a list of networks.
+        ("What are the networks that imaging services belong to?", False),
+    ],
+)
+def test_a_heading_names_what_it_lists_by_its_head_noun(assistant, question, lists):
+    """'8 Priorities for imaging networks' heads a list of priorities: the bonus for naming
+    what the question lists goes to the noun before its first preposition, not after."""
+    heading = "8 Priorities for imaging networks"
+    hits = [assistant.index.hit_at(row) for row in range(assistant.index.size)]
+    hit = next(h.model_copy(update={"rank": 1}) for h in hits if h.passage.section == heading)
+    other = next(
+        h.model_copy(update={"rank": 2})
+        for h in hits
+        if h.passage.doc_id != hit.passage.doc_id and _prose(h)
+    )
+    best = _prose(other)[0]
+    # The best sentence elsewhere scores 0.7, the heading 0.4, the line under it less: only
+    # the bonus for naming the listed things (0.2) takes the heading to the list's floor.
+    scored = [best.with_(score=1.7, own=0.7)] + [
+        s.with_(score=1.4 if s.text == heading else 1.1, own=0.4 if s.text == heading else 0.1)
+        for s in assistant._sentences(hit)
+    ]
+    composition = compose(
+        scored,
+        AnswerKind.list_,
+        {},
+        neighbours=assistant._neighbour,
+        sentences_of=assistant._sentences,
+        subheadings=assistant._subheadings,
+        question=question,
+    )
+
+    subheadings = [
+        "8.1 Shared reporting worklists",
+        "8.2 Joint procurement of scanners",
+        "8.3 Common training for radiographers",
+    ]
+    if lists:
+        assert composition.method == "list"
+        assert [s.text for s in composition.sentences] == subheadings
+    else:
+        assert composition.method == "sentence"
+        assert composition.sentences[0].text == best.text

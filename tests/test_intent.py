@@ -86,6 +86,9 @@ def test_sentences_that_lean_on_the_one_before(text, expected):
         ("What priorities does the strategy set?", "priority"),
         ("What does the guide recommend?", ""),
         ("What is a CDC?", ""),
+        ("What kinds of staff attitudes hold back new technology?", "attitude"),
+        ("Give me the organisations that should read the report.", "organisation"),
+        ("What should imaging networks prioritise?", ""),
     ],
 )
 def test_list_questions_name_what_they_list(question, noun):
