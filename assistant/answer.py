@@ -700,7 +700,16 @@ def _rerank(
             + TITLE_WEIGHT * named.get(hit.passage.doc_id, 0.0)
         )
 
-    return sorted(hits, key=lambda h: (-key(h), h.rank))
+    return sorted(hits, key=lambda h: (_reference_list(h), -key(h), h.rank))
+
+
+REFERENCE_LIST = re.compile(r"^\W*(?:\d+\W*)?(?:references|bibliography|endnotes)\b", re.I)
+
+
+def _reference_list(hit: Hit) -> bool:
+    """Return whether a passage is part of a reference list: it names other works and says
+    nothing of its own, so it ranks below every passage that may answer."""
+    return bool(REFERENCE_LIST.match(hit.passage.section or ""))
 
 
 def _boilerplate(index: SearchIndex) -> set[str]:

@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from assistant.answer import Assistant
+from assistant.answer import Assistant, _rerank
 from assistant.app import chat_markdown, citation_html, sources_html
 from assistant.cli import app as cli
 from assistant.intent import AnswerKind, answer_kind
@@ -658,3 +658,18 @@ def test_a_heading_that_names_a_sibling_subject_does_not_answer(fresh_settings):
     assert assistant._names_another(heading, "What are the priorities for MRI services?")
     assert not assistant._names_another(heading, "What are the priorities for CT services?")
     assert not assistant._names_another(heading, "What are the priorities for services?")
+
+
+def test_a_reference_list_ranks_below_every_passage_that_may_answer(assistant):
+    """A reference list names other works and says nothing of its own: whatever its match,
+    it ranks last, the others in their order."""
+    hits = assistant.index.search("How old are the CT scanners?", k=5)
+    assert len(hits) == 5
+    first = hits[0]
+    references = first.model_copy(
+        update={"passage": first.passage.model_copy(update={"section": "8. References"})}
+    )
+    before = [h.passage.id for h in _rerank(hits, [], AnswerKind.fact, {})]
+    after = [h.passage.id for h in _rerank([references, *hits[1:]], [], AnswerKind.fact, {})]
+    assert before[0] == first.passage.id  # it ranked first as the body text it is
+    assert after == [*before[1:], first.passage.id]
