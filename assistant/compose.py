@@ -754,8 +754,49 @@ def _list_items(
             return _run(sequence, offset - 1, sentence.marker, lead_in=True)
     if _is_table_caption(anchor):
         return _table_rows(sequence, at)
-    count = stated_count(anchor.text) if anchor.role == "lead-in" else None
+    if anchor.role != "lead-in":
+        return []
+    unmarked = _unmarked_items(sequence, at)
+    if len(unmarked) >= 2:
+        return unmarked
+    count = stated_count(anchor.text)
     return _paragraphs_after(sequence, at, count) if count else []
+
+
+PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def _unmarked_items(sequence: list[Sentence], at: int) -> list[Sentence]:
+    """Return the items of a list whose bullets extraction lost: after a lead-in ("...care
+    homes and providers, we:"), each paragraph that starts in lower case ("built
+    relationships with...", "demonstrated how to comply..."), up to the first that does not
+    or that ends the list with a full stop. (Sentence splitting runs such paragraphs together,
+    as it does a sentence cut by a page break: each is cut out of the passage here.)"""
+    items: list[Sentence] = []
+    for sentence in sequence[at + 1 :]:
+        text = sentence.hit.passage.text
+        start = sentence.start
+        for piece in [*PARAGRAPH_BREAK.finditer(text, sentence.start, sentence.end), None]:
+            end = piece.start() if piece else sentence.end
+            raw = text[start:end].strip()
+            if raw:
+                if not raw[0].islower():
+                    return items
+                left = text.index(raw, start)
+                items.append(
+                    sentence.with_(
+                        start=left,
+                        end=left + len(raw),
+                        role="item",
+                        marker="",
+                        raw=raw,
+                        text=" ".join(raw.split()),
+                    )
+                )
+                if FINISHED.search(raw) or len(items) == MAX_ITEMS:
+                    return items
+            start = piece.end() if piece else end
+    return items
 
 
 def _carried(key: str, before: set[str]) -> bool:

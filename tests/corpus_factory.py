@@ -323,6 +323,19 @@ DOCUMENTS.append(
                     ],
                 ),
             ],
+            [
+                # A list whose bullets were lost: items that start in lower case.
+                (
+                    "12 Out-of-hours reporting pilot",
+                    [
+                        "Before the out-of-hours reporting pilot began, each network:",
+                        "agreed one shared worklist for night reports",
+                        "set up secure links to the reporting company",
+                        "trained its duty radiologists on the new viewer.",
+                        "The pilot ran for six months in 2022.",
+                    ],
+                ),
+            ],
         ],
     }
 )

@@ -673,3 +673,19 @@ def test_a_reference_list_ranks_below_every_passage_that_may_answer(assistant):
     after = [h.passage.id for h in _rerank([references, *hits[1:]], [], AnswerKind.fact, {})]
     assert before[0] == first.passage.id  # it ranked first as the body text it is
     assert after == [*before[1:], first.passage.id]
+
+
+def test_list_whose_bullets_were_lost_is_answered_by_its_lower_case_items(assistant):
+    """Bullets drawn as shapes leave no character: after a lead-in, each paragraph that
+    starts in lower case is an item (sentence splitting had run them together)."""
+    answer = assistant.answer(
+        "What steps did each network take before the out-of-hours reporting pilot?"
+    )
+
+    assert answer.outcome is Outcome.answered and answer.composition == "list"
+    assert [s.text for s in answer.sentences] == [
+        "agreed one shared worklist for night reports",
+        "set up secure links to the reporting company",
+        "trained its duty radiologists on the new viewer.",
+    ]
+    assert [c.pages for c in answer.citations] == [[11]]
