@@ -1,9 +1,10 @@
 """Calibrates the not-covered decision on a development set: signal weights and a threshold.
 
-An answer's evidence is summed up by a few signals (assistant/answer.py `EVIDENCE_SIGNALS`):
+An answer's evidence is summed up by a few signals (`Evidence.signals`, assistant/types.py):
 the best passage's dense cosine, the best answer sentence's cosine, the share of the
-question's rarer words that the evidence contains, and how far the dense and keyword rankings
-agree. Their weighted sum is the answer's confidence; below the threshold, the guidance is taken
+question's rarer words that the evidence contains, how far the dense and keyword rankings
+agree, the share of its specialist words that the index uses, and the share of what it names
+that the evidence mentions. Their weighted sum is the answer's confidence; below the threshold, the guidance is taken
 not to cover the question. Calibration picks the weights from a small grid and the threshold
 for them by CALIBRATION_RULE, on development questions only (never on a holdout set).
 """
@@ -28,6 +29,7 @@ WEIGHT_GRID: dict[str, tuple[float, ...]] = {
     "coverage": (0.0, 0.1, 0.2, 0.3, 0.4),
     "agreement": (0.0, 0.05, 0.1),
     "known": (0.0, 0.1, 0.2, 0.3),
+    "named": (0.0, 0.1, 0.2, 0.3),
 }
 
 CALIBRATION_RULE = (

@@ -84,8 +84,12 @@ class Glossary(BaseModel):
         )
 
     def meanings_of(self, word: str) -> list[str]:
-        """Return the meanings of a word that is one of the abbreviations (in any case)."""
-        term = self._by_folded_abbreviation.get(word.casefold())
+        """Return the meanings of a word that is one of the abbreviations (in any case), or its
+        plural ("CDCs"), as questions write them."""
+        folded = word.casefold()
+        term = self._by_folded_abbreviation.get(folded)
+        if term is None and folded.endswith("s"):
+            term = self._by_folded_abbreviation.get(folded[:-1])
         return list(term.meanings) if term is not None else []
 
     @cached_property

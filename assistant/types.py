@@ -105,7 +105,9 @@ class Evidence(BaseModel):
         description="The evidence signals: 'dense' (best passage cosine), 'sentence' (best "
         "answer sentence's cosine), 'coverage' (share of the question's rarer words found in the "
         "evidence, weighted by rarity), 'agreement' (overlap of the dense and keyword top 5), 'known' (share of the question's "
-        "specialist words, rare in everyday English, that some indexed passage uses), 'years' "
+        "specialist words, rare in everyday English, that some indexed passage uses), 'named' "
+        "(share of what the question names, capitalised words and words with digits, that the "
+        "evidence mentions), 'years' "
         "(share of the years the question names that the evidence mentions: below 1, not "
         "covered).",
     )

@@ -60,8 +60,8 @@ def test_question_the_corpus_does_not_cover_is_not_covered(assistant, out_of_sco
         answer = assistant.answer(question)
         assert answer.outcome is Outcome.not_covered, question
         assert answer.sentences == []
-        # The message says why: here no passage matches closely enough (no year or unknown
-        # word to blame), and then where to look.
+        # The message says why (here a place the passages found never mention), and then
+        # where to look.
         head, tail = NOT_COVERED.split(". ", 1)
         assert answer.text.startswith(f"{head}: "), answer.text
         assert answer.text.endswith(f". {tail}"), answer.text
@@ -118,6 +118,52 @@ def test_a_year_the_evidence_never_mentions_is_not_covered(assistant, question, 
     assert answer.outcome is expected, answer.text
     if expected is Outcome.not_covered:  # and the message names the year
         assert "the passages found never mention 2024" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "named", "unmentioned"),
+    [
+        # The census passages never mention the supplier the question names.
+        ("How many scanners from Siemens did the equipment census count?", 0.0, ["Siemens"]),
+        # "CT" and "MRI" they mention; the "Northfield" network they do not.
+        ("How many CT and MRI scanners has the Northfield network?", 2 / 3, ["Northfield"]),
+        # Named by its abbreviation, mentioned in full ("community diagnostic centres").
+        ("Where should CDCs be located?", 1.0, []),
+        # Nothing named but the first word: the signal is 1.
+        ("How old are the scanners?", 1.0, []),
+    ],
+)
+def test_named_signal_is_the_share_of_named_things_the_evidence_mentions(
+    assistant, question, named, unmentioned
+):
+    answer = assistant.answer(question)
+
+    assert answer.evidence.signals["named"] == pytest.approx(named, abs=1e-3)
+    # It counts in the confidence with its default weight.
+    others = sum(w * answer.evidence.signals[n] for n, w in answer.evidence.weights.items())
+    assert answer.evidence.confidence == pytest.approx(
+        answer.evidence.signals["dense"] + others, abs=1e-3
+    )
+    assert assistant._unnamed(question, answer.hits) == unmentioned
+    if answer.outcome is Outcome.not_covered:  # the message names what went unmentioned
+        for name in unmentioned:
+            assert f"the passages found never mention “{name}”" in answer.text, answer.text
+
+
+def test_not_covered_names_what_the_passages_found_never_mention(assistant):
+    answer = assistant.answer("What does Siemens charge for servicing a gamma camera?")
+
+    assert answer.outcome is Outcome.not_covered
+    assert answer.reason == "the passages found never mention “Siemens”."
+
+
+def test_a_named_thing_the_evidence_never_mentions_lowers_the_confidence(assistant):
+    """The same question about a supplier the guidance never names is less likely covered."""
+    plain = assistant.answer("How many scanners did the equipment census count?").evidence
+    named = assistant.answer("How many Siemens scanners did the equipment census count?").evidence
+
+    assert plain.signals["named"] == 1.0 and named.signals["named"] == 0.0
+    assert named.confidence < plain.confidence - 0.1
 
 
 @pytest.mark.parametrize(

@@ -103,3 +103,11 @@ def test_invalid_glossary_names_file_and_term(tmp_path: Path, text, message):
 def test_missing_glossary_says_what_to_do(tmp_path: Path):
     with pytest.raises(GlossaryError, match="not found"):
         load_glossary(tmp_path / "absent.yaml")
+
+
+def test_meanings_of_an_abbreviation_in_the_plural(glossary):
+    """Questions write "CDCs": its meanings are the CDC's, so the index is not said to lack
+    a word it spells out."""
+    assert glossary.meanings_of("CDCs") == glossary.meanings_of("CDC")
+    assert any("community diagnostic" in m.lower() for m in glossary.meanings_of("cdcs"))
+    assert glossary.meanings_of("Scans") == []
