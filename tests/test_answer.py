@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from assistant.answer import Assistant, _rerank
+from assistant.answer import Assistant, _names, _rerank
 from assistant.app import chat_markdown, citation_html, sources_html
 from assistant.cli import app as cli
 from assistant.intent import AnswerKind, answer_kind
@@ -148,6 +148,27 @@ def test_named_signal_is_the_share_of_named_things_the_evidence_mentions(
     if answer.outcome is Outcome.not_covered:  # the message names what went unmentioned
         for name in unmentioned:
             assert f"the passages found never mention “{name}”" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        (
+            "What does the NHS Long Term Workforce Plan promise?",
+            ["NHS", "Long Term Workforce Plan"],
+        ),
+        ("What was this year's Agenda for Change pay award?", ["Agenda for Change"]),
+        # Abbreviations stand alone; "IT" is a stop word to the keyword index, as "it".
+        ("What percentage of CCG and CSU staff work in IT?", ["CCG", "CSU"]),
+        ("Who answered the AnalystX State of the Nation survey?", ["AnalystX State of the Nation"]),
+        ("What is the 28-day faster diagnosis standard?", ["28-day"]),
+        ("What does a data analyst do, in HEE's words?", ["HEE"]),
+        # Not the first word, a year, a bare number or a word the keyword index drops.
+        ("Who do I email about the 2021 census of 412 scanners?", []),
+    ],
+)
+def test_names_are_the_questions_capitalised_runs(question, names):
+    assert _names(question) == names
 
 
 def test_not_covered_names_what_the_passages_found_never_mention(assistant):
