@@ -118,7 +118,6 @@ class Assistant:
         )
         self.boilerplate = _boilerplate(index)
         self._sentences_of: dict[str, list[Sentence]] = {}
-        self._token_sets: dict[str, frozenset[str]] = {}
         self._token_lists_of: dict[str, list[str]] = {}
         self._title_tokens = {
             doc_id: set(bm25_tokenize([f"{d.entry.title} {d.entry.publisher}"])[0])
@@ -453,14 +452,19 @@ class Assistant:
         return self.sentences.known([s.raw for s in sentences])
 
     def _tokens(self, texts: list[str]) -> list[frozenset[str]]:
-        """Return each text's BM25 tokens, kept once computed (sentences recur across questions)."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._token_sets]
+        """Return each text's set of BM25 tokens."""
+        return [frozenset(tokens) for tokens in self._token_lists(texts)]
+
+    def _token_lists(self, texts: list[str]) -> list[list[str]]:
+        """Return each text's BM25 tokens in order, kept once computed (sentences recur across
+        questions)."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._token_lists_of]
         if missing:
-            if len(self._token_sets) > 200_000:
-                self._token_sets.clear()
-            for text, found in zip(missing, bm25_tokenize(missing), strict=True):
-                self._token_sets[text] = frozenset(found)
-        return [self._token_sets[t] for t in texts]
+            if len(self._token_lists_of) > 200_000:
+                self._token_lists_of.clear()
+            for text, tokens in zip(missing, bm25_tokenize(missing), strict=True):
+                self._token_lists_of[text] = list(tokens)
+        return [self._token_lists_of[t] for t in texts]
 
     def _idf(self, tokens: list[str]) -> dict[str, float]:
         """Return the BM25 inverse document frequency of each token in the index's passages."""
@@ -638,27 +642,22 @@ class Assistant:
         joined = [f" {' '.join(tokens)} " for tokens in self._token_lists(texts)]
 
         def mentioned(name: str) -> bool:
-            spellings = [bm25_tokenize([name])[0]]
-            spellings += [bm25_tokenize([m])[0] for m in self.glossary.meanings_of(name)]
-            return any(s and any(f" {' '.join(s)} " in text for text in joined) for s in spellings)
+            return any(
+                s and any(f" {' '.join(s)} " in text for text in joined)
+                for s in self._spellings(name)
+            )
 
         return [name for name in names if not mentioned(name)]
 
-    def _token_lists(self, texts: list[str]) -> list[list[str]]:
-        """Return each text's BM25 tokens in order, kept once computed."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._token_lists_of]
-        if missing:
-            if len(self._token_lists_of) > 20_000:
-                self._token_lists_of.clear()
-            for text, tokens in zip(missing, bm25_tokenize(missing), strict=True):
-                self._token_lists_of[text] = list(tokens)
-        return [self._token_lists_of[t] for t in texts]
+    def _spellings(self, word: str) -> list[list[str]]:
+        """Return a word's BM25 tokens, then those of each of its glossary meanings."""
+        spellings = [bm25_tokenize([word])[0]]
+        return spellings + [bm25_tokenize([m])[0] for m in self.glossary.meanings_of(word)]
 
     def _in_index(self, word: str) -> bool:
         """Return whether an indexed passage uses a word, or every word of one of its meanings
         when it is an abbreviation the glossary spells out."""
-        spellings = [bm25_tokenize([word])[0]]
-        spellings += [bm25_tokenize([m])[0] for m in self.glossary.meanings_of(word)]
+        spellings = self._spellings(word)
         frequencies = self.index.document_frequencies([t for s in spellings for t in s])
         return any(s and all(frequencies[t] for t in s) for s in spellings)
 

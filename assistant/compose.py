@@ -343,32 +343,24 @@ def compose(
             best,
         )
         # (Lists are judged by their own scores: a list runs across passages.)
-        floor = _own(best) - (0.0 if inline_list(best.text) else LIST_MARGIN)
-        noun = list_noun(question)
-        items = _best_list(
-            scored,
-            floor,
-            neighbours,
-            sentences_of,
-            subheadings,
-            noun=noun,
-            count=asked_count(question, noun),
-            names_another=names_another,
-        )
-        if items:
-            return Composition(sentences=items, method="list")
+        floor: float | None = _own(best) - (0.0 if inline_list(best.text) else LIST_MARGIN)
     elif (
         kind in (AnswerKind.fact, AnswerKind.definition)
         and PLURAL_QUESTION.match(question)
         and not inline_list(best.text)
-        and (noun := list_noun(question))
+        and list_noun(question)
     ):
         # "Which ICT roles are flagged...?", "What new jobs are expected...?": asked like a
         # fact, but about things in the plural. A list answers when its anchor scores at least
         # as well as the best sentence.
+        floor = _own(best)
+    else:
+        floor = None
+    if floor is not None:
+        noun = list_noun(question)
         items = _best_list(
             scored,
-            _own(best),
+            floor,
             neighbours,
             sentences_of,
             subheadings,
