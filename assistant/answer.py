@@ -639,11 +639,11 @@ class Assistant:
             for h in hits[:EVIDENCE_DEPTH]
             for text in (h.document.entry.title, h.document.entry.publisher, h.passage.text)
         ]
-        joined = [f" {' '.join(tokens)} " for tokens in self._token_lists(texts)]
+        joined = [f" {_singular(tokens)} " for tokens in self._token_lists(texts)]
 
         def mentioned(name: str) -> bool:
             return any(
-                s and any(f" {' '.join(s)} " in text for text in joined)
+                s and any(f" {_singular(s)} " in text for text in joined)
                 for s in self._spellings(name)
             )
 
@@ -875,6 +875,12 @@ def _both(items: list[str]) -> str:
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9&'’-]*")
 NAME_JOINER = re.compile(r"\s+(?:and|for|of|&)(?:\s+the)?\s+")
+
+
+def _singular(tokens: list[str]) -> str:
+    """Return tokens joined by spaces with a final "s" cut: the stemmer leaves abbreviations
+    as they are, so "CCGs" would not match "CCG"."""
+    return " ".join(t[:-1] if t.endswith("s") and len(t) > 2 else t for t in tokens)
 
 
 def _names(question: str) -> list[str]:

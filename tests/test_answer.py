@@ -756,3 +756,20 @@ def test_list_whose_bullets_were_lost_is_answered_by_its_lower_case_items(assist
         "trained its duty radiologists on the new viewer.",
     ]
     assert [c.pages for c in answer.citations] == [[11]]
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [
+        ("Which CCGs report their scanner counts?", "Each CCG reports its scanner count."),
+        ("Which CCG reports its scanner count?", "All CCGs report their scanner counts."),
+    ],
+)
+def test_an_abbreviation_is_mentioned_in_the_singular_or_the_plural(assistant, question, text):
+    """The stemmer leaves abbreviations as they are ("ccgs"): a question about CCGs is not
+    told that passages about each CCG never mention them."""
+    hit = assistant.index.hit_at(0)
+    hit = hit.model_copy(update={"passage": hit.passage.model_copy(update={"text": text})})
+    assert assistant._unnamed(question, [hit]) == []
+    other = hit.model_copy(update={"passage": hit.passage.model_copy(update={"text": "None."})})
+    assert assistant._unnamed(question, [other]) == [_names(question)[0]]
