@@ -590,7 +590,7 @@ class Assistant:
         # "18-week") that the evidence mentions, in its passages, titles or publishers. A near
         # miss is often a question about a named thing next to what the guidance covers.
         names = _names(expansion.question)
-        unnamed = self._unnamed(expansion.question, hits)
+        unnamed = self._unnamed(names, hits)
         named = 1 - len(unnamed) / len(names) if names else 1.0
 
         # Known terms: the share of the question's specialist words (rare in everyday English)
@@ -622,16 +622,16 @@ class Assistant:
             "years": round(years, 4),
         }
         # (The message names each gap once: a word no passage uses is not also unmentioned.)
-        unmentioned = [f"“{n}”" for n in unnamed if n.casefold() not in set(unknown)]
+        unknown_words = set(unknown)
+        unmentioned = [f"“{n}”" for n in unnamed if n.casefold() not in unknown_words]
         return signals, unknown, [*missing, *unmentioned]
 
-    def _unnamed(self, question: str, hits: list[Hit]) -> list[str]:
-        """Return what the question names (`_names`) that the evidence never mentions: the top
+    def _unnamed(self, names: list[str], hits: list[Hit]) -> list[str]:
+        """Return the names of a question (`_names`) that the evidence never mentions: the top
         EVIDENCE_DEPTH passages, their documents' titles and publishers. A name is mentioned
         when its words stand together in one of them, as the question puts them ("Long Term
         Workforce Plan", not "long-term plan ... workforce"); an abbreviation of the glossary
         also when one of its meanings does."""
-        names = _names(question)
         if not names or not hits:
             return []
         texts = [

@@ -26,7 +26,14 @@ from itertools import pairwise, takewhile
 
 import numpy as np
 
-from assistant.intent import AnswerKind, holds_kind, kind_strength, list_noun, number_unit
+from assistant.intent import (
+    AnswerKind,
+    asks_about_things,
+    holds_kind,
+    kind_strength,
+    list_noun,
+    number_unit,
+)
 from index.sentences import sentence_spans
 from index.types import Hit
 from ingest.types import Passage
@@ -61,12 +68,6 @@ TABLE_CAPTION = re.compile(r"^Table\s*[\dA-Z]+(?:\.\d+)*\s*[:.–-]", re.I)
 TABLE_REFERENCE = re.compile(
     r"\b(?:in|see|shown in|listed in|set out in|given in|detailed in)\s+Table\s*"
     r"(?P<label>\d+[A-Z]?(?:\.\d+)*)\b"
-)
-PLURAL_QUESTION = re.compile(
-    r"^\s*(?:what|which)\s+(?:[a-z-]+\s+){0,2}[a-z]{3,}s\s+(?:are|were|do|does|did|will|should|would|"
-    r"can|could|have|has|is|count|need)\b"
-    r"|^\s*(?:what|which)\s+(?:kinds?|types?|sorts?)\s+of\b|^\s*give\s+me\b",
-    re.IGNORECASE,
 )
 FIGURE_CAPTION = re.compile(r"^(?:Figure|Chart|Box|Diagram)\s*[\dA-Z]+(?:\.\d+)*\s*[:.–-]", re.I)
 MAX_ROW_WORDS = 12
@@ -346,9 +347,8 @@ def compose(
         floor: float | None = _own(best) - (0.0 if inline_list(best.text) else LIST_MARGIN)
     elif (
         kind in (AnswerKind.fact, AnswerKind.definition)
-        and PLURAL_QUESTION.match(question)
+        and asks_about_things(question)
         and not inline_list(best.text)
-        and list_noun(question)
     ):
         # "Which ICT roles are flagged...?", "What new jobs are expected...?": asked like a
         # fact, but about things in the plural. A list answers when its anchor scores at least

@@ -127,6 +127,21 @@ def list_noun(question: str) -> str:
     return noun[:-3] + "y" if noun.endswith("ies") else noun[:-1]
 
 
+_PLURAL_QUESTION = re.compile(
+    r"^\s*(?:what|which)\s+(?:[a-z-]+\s+){0,2}[a-z]{3,}s\s+(?:are|were|do|does|did|will|should|would|"
+    r"can|could|have|has|is|count|need)\b"
+    r"|^\s*(?:what|which)\s+(?:kinds?|types?|sorts?)\s+of\b|^\s*give\s+me\b",
+    re.IGNORECASE,
+)
+
+
+def asks_about_things(question: str) -> bool:
+    """Return whether a question not worded as a list question asks about things in the
+    plural, which a list may answer: "Which ICT roles are flagged...?", "What new jobs are
+    expected...?", "What kinds of...", "Give me...", with a noun `list_noun` reads."""
+    return bool(_PLURAL_QUESTION.match(question)) and bool(list_noun(question))
+
+
 def answer_kind(question: str) -> AnswerKind:
     """Return the kind of answer a question asks for."""
     if _DATE.search(question):

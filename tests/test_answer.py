@@ -144,7 +144,7 @@ def test_named_signal_is_the_share_of_named_things_the_evidence_mentions(
     assert answer.evidence.confidence == pytest.approx(
         answer.evidence.signals["dense"] + others, abs=1e-3
     )
-    assert assistant._unnamed(question, answer.hits) == unmentioned
+    assert assistant._unnamed(_names(question), answer.hits) == unmentioned
     if answer.outcome is Outcome.not_covered:  # the message names what went unmentioned
         for name in unmentioned:
             assert f"the passages found never mention “{name}”" in answer.text, answer.text
@@ -770,6 +770,6 @@ def test_an_abbreviation_is_mentioned_in_the_singular_or_the_plural(assistant, q
     told that passages about each CCG never mention them."""
     hit = assistant.index.hit_at(0)
     hit = hit.model_copy(update={"passage": hit.passage.model_copy(update={"text": text})})
-    assert assistant._unnamed(question, [hit]) == []
+    assert assistant._unnamed(_names(question), [hit]) == []
     other = hit.model_copy(update={"passage": hit.passage.model_copy(update={"text": "None."})})
-    assert assistant._unnamed(question, [other]) == [_names(question)[0]]
+    assert assistant._unnamed(_names(question), [other]) == [_names(question)[0]]
