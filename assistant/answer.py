@@ -42,7 +42,7 @@ from assistant.compose import (
     word_count,
 )
 from assistant.glossary import Expansion, Glossary, load_glossary
-from assistant.intent import AnswerKind, answer_kind, kind_strength
+from assistant.intent import AnswerKind, answer_kind, gives_asked, kind_strength
 from assistant.types import (
     Answer,
     AnswerSentence,
@@ -296,14 +296,8 @@ class Assistant:
         confidence = signals.get("dense", -1.0) + sum(
             w * signals.get(name, 0.0) for name, w in weights.items()
         )
-        evidence = Evidence(
-            best_dense=signals.get("dense"),
-            signals=signals,
-            confidence=round(confidence, 4),
-            weights=weights,
-            threshold=threshold,
-            threshold_source=source,
-        )
+        # Composed whatever the confidence: whether the answer gives the date or number asked
+        # for is itself evidence, and calibration must see it for every question.
         composition = (
             compose(
                 candidates,
@@ -315,9 +309,24 @@ class Assistant:
                 question=expansion.question,
                 names_another=lambda heading: self._names_another(heading, expansion.question),
             )
-            if hits and confidence >= threshold and not ruled_out(signals)
+            if hits
             else None
         )
+        if hits:
+            # Figure: 0 when a date or number question's answer gives no date or number (a rule,
+            # like years: see calibrate.ruled_out).
+            text = " ".join(s.text for s in composition.sentences) if composition else ""
+            signals["figure"] = float(gives_asked(text, expansion.question, kind))
+        evidence = Evidence(
+            best_dense=signals.get("dense"),
+            signals=signals,
+            confidence=round(confidence, 4),
+            weights=weights,
+            threshold=threshold,
+            threshold_source=source,
+        )
+        if confidence < threshold or ruled_out(signals):
+            composition = None
 
         # Cite: the chosen sentences' passages, or the nearest passages when not covered.
         if composition and composition.sentences:
@@ -334,7 +343,12 @@ class Assistant:
             )
         return result(
             Outcome.not_covered,
-            reason=_reason(expansion.question, unknown, missing),
+            reason=_reason(
+                expansion.question,
+                unknown,
+                missing,
+                wanted="" if signals.get("figure", 1.0) else _WANTED.get(kind, ""),
+            ),
             citations=[self._citation(n, hit, []) for n, hit in enumerate(hits[:NEAREST], 1)],
             hits=hits,
             expanded_terms=expansion.added,
@@ -846,12 +860,18 @@ def _missing_years(question: str, hits: list[Hit]) -> list[str]:
     return [year for year in named if not re.search(rf"\b{year}\b", evidence)]
 
 
-def _reason(question: str, unknown: list[str], missing: list[str]) -> str:
+_WANTED = {AnswerKind.date: "date", AnswerKind.number: "number"}
+
+
+def _reason(question: str, unknown: list[str], missing: list[str], *, wanted: str = "") -> str:
     """Return why the evidence does not answer, as the not-covered message says it: the years
-    the evidence never mentions, the specialist words no indexed passage uses."""
+    and names the evidence never mentions, the specialist words no indexed passage uses, the
+    date or number (`wanted`) the best answer would not give."""
     reasons = []
     if missing:
         reasons.append(f"the passages found never mention {_either(missing)}")
+    if wanted:
+        reasons.append(f"the passages that match best give no {wanted} for it")
     if unknown:
         spelled: dict[str, str] = {}  # as the question spells them
         for word in SPECIALIST_WORD.findall(question):

@@ -40,14 +40,16 @@ CALIBRATION_RULE = (
     "that must stay answered, placed mid-gap below it. The weighting that declines the most wins; "
     "ties go to the widest gap between the answered and the declined, then to the simplest. "
     "Questions declined by rule whatever the threshold (the evidence never mentions a year the "
-    "question names) take no part in choosing it."
+    "question names, or the answer to a date or number question gives none) take no part in "
+    "choosing it."
 )
 
 
 def ruled_out(signals: Mapping[str, float]) -> bool:
     """Return whether the evidence fails a rule that declines whatever the threshold: it never
-    mentions a year the question names (signal 'years' below 1)."""
-    return signals.get("years", 1.0) < 1.0
+    mentions a year the question names (signal 'years' below 1), or the answer to a date or
+    number question gives no date or number (signal 'figure' 0)."""
+    return signals.get("years", 1.0) < 1.0 or signals.get("figure", 1.0) < 1.0
 
 
 def choose_threshold(

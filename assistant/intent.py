@@ -155,6 +155,30 @@ def answer_kind(question: str) -> AnswerKind:
     return AnswerKind.fact
 
 
+# A "how long" or "how often" question may be answered in words: "within four weeks",
+# "annually", "the same day".
+_TIME_WANTED = re.compile(r"\bhow\s+(?:long|often|quickly|fast|soon)\b", re.IGNORECASE)
+# Quantities in words that NUMBER_TEXT does not count: "capacity should be doubled".
+MULTIPLE_TEXT = re.compile(r"\b(?:doubl|tripl|trebl|quadrupl|halv)\w*|\b(?:half|twice)\b", re.I)
+DURATION_TEXT = re.compile(
+    r"\b(?:annual(?:ly)?|yearly|quarterly|monthly|fortnightly|weekly|daily|hourly|immediately|"
+    r"same[- ]day|once|twice|minutes?|hours?|days?|weeks?|months?|years?|decades?)\b",
+    re.IGNORECASE,
+)
+
+
+def gives_asked(text: str, question: str, kind: AnswerKind) -> bool:
+    """Return whether an answer's text gives what a date or number question asks for: a date
+    or at least a year; a number ("doubled" too), or, asked how long or how often, a duration
+    or a frequency. True for questions of other kinds. An answer to "How many PACS
+    managers...?" that states no number does not answer it, however close its words."""
+    if kind is AnswerKind.number and (
+        MULTIPLE_TEXT.search(text) or (_TIME_WANTED.search(question) and DURATION_TEXT.search(text))
+    ):
+        return True
+    return kind_strength(text, kind) > 0
+
+
 def holds_kind(text: str, kind: AnswerKind, unit: str = "") -> bool:
     """Return whether a sentence holds what a date or number question asks for (True for other
     kinds): a date (or at least a year), or a number that is not only a year or a label."""

@@ -109,7 +109,8 @@ class Evidence(BaseModel):
         "(share of what the question names, capitalised words and words with digits, that the "
         "evidence mentions), 'years' "
         "(share of the years the question names that the evidence mentions: below 1, not "
-        "covered).",
+        "covered), 'figure' (1 when the answer to a date or number question gives a date or a "
+        "number, or the question is of another kind: 0, not covered).",
     )
     confidence: float | None = Field(
         default=None, description="Dense cosine plus the weighted signals; compared to threshold."

@@ -121,6 +121,30 @@ def test_a_year_the_evidence_never_mentions_is_not_covered(assistant, question, 
 
 
 @pytest.mark.parametrize(
+    ("question", "figure"),
+    [
+        # The network board's passage says who sits on it, not how many.
+        ("How many clinical directors sit on the network board?", 0.0),
+        # The equipment passage says by how much: "doubled over the next five years".
+        ("How much should CT capacity grow over five years?", 1.0),
+        # Not a date or number question: always 1.
+        ("Who chairs the imaging network board?", 1.0),
+    ],
+)
+def test_an_answer_without_the_number_asked_for_is_not_covered(assistant, question, figure):
+    answer = assistant.answer(question)
+
+    assert answer.evidence.signals["figure"] == figure
+    # Whatever the confidence: each of these matches its passage closely.
+    assert answer.evidence.confidence >= answer.evidence.threshold
+    expected = Outcome.answered if figure else Outcome.not_covered
+    assert answer.outcome is expected, answer.text
+    if expected is Outcome.not_covered:  # and the message says what was missing
+        assert answer.reason == "the passages that match best give no number for it."
+        assert answer.citations  # the nearest passages, to read for oneself
+
+
+@pytest.mark.parametrize(
     ("question", "named", "unmentioned"),
     [
         # The census passages never mention the supplier the question names.

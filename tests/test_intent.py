@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from assistant.compose import asked_count, inline_list, leans_back, stated_count
-from assistant.intent import AnswerKind, answer_kind, kind_strength, list_noun, number_unit
+from assistant.intent import (
+    AnswerKind,
+    answer_kind,
+    gives_asked,
+    kind_strength,
+    list_noun,
+    number_unit,
+)
 
 
 @pytest.mark.parametrize(
@@ -132,3 +139,28 @@ def test_questions_that_ask_for_several_things_are_list_questions(question):
 )
 def test_list_question_says_how_many_things_it_wants(question, count):
     assert asked_count(question, list_noun(question)) == count
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "gives"),
+    [
+        ("How many PACS managers does a department employ?", "PACS are bought by trusts.", False),
+        ("How many scanners were counted?", "The census counted 412 scanners.", True),
+        ("How many scanners were counted?", "Most were bought between 2010 and 2015.", False),
+        ("How many radiologists are needed?", "Two more radiologists per network.", True),
+        ("How much should capacity grow?", "Capacity should be doubled.", True),
+        # Asked how long or how often, a duration or a frequency in words answers.
+        ("How often is the TAT monitored?", "It is monitored monthly by the network.", True),
+        ("How long must images be kept?", "Images must be kept securely.", False),
+        ("How quickly are urgent scans reported?", "They are reported the same day.", True),
+        # "monthly" is no number to a question that counts.
+        ("How many audits are done?", "Audits are done monthly.", False),
+        # A date question wants a date, or at least a year.
+        ("When did the programme end?", "The programme ended in 2024.", True),
+        ("When did the programme end?", "The programme was a success.", False),
+        # Other kinds of question always pass.
+        ("Who chairs the board?", "A senior responsible officer.", True),
+    ],
+)
+def test_an_answer_gives_the_date_or_number_asked_for(question, text, gives):
+    assert gives_asked(text, question, answer_kind(question)) is gives
