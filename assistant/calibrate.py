@@ -5,8 +5,9 @@ the best passage's dense cosine, the best answer sentence's cosine, the share of
 question's rarer words that the evidence contains, how far the dense and keyword rankings
 agree, the share of its specialist words that the index uses, and the share of what it names
 that the evidence mentions. Their weighted sum is the answer's confidence; below the threshold,
-the guidance is taken not to cover the question. Calibration picks the weights from a small grid and the threshold
-for them by CALIBRATION_RULE, on development questions only (never on a holdout set).
+the guidance is taken not to cover the question. Two rules decline whatever the confidence
+(`ruled_out`). Calibration picks the weights from a small grid and the threshold for them by
+CALIBRATION_RULE, on development questions only (never on a holdout set).
 """
 
 from __future__ import annotations

@@ -158,11 +158,11 @@ def answer_kind(question: str) -> AnswerKind:
 # A "how long" or "how often" question may be answered in words: "within four weeks",
 # "annually", "the same day".
 _TIME_WANTED = re.compile(r"\bhow\s+(?:long|often|quickly|fast|soon)\b", re.IGNORECASE)
-# Quantities in words that NUMBER_TEXT does not count: "capacity should be doubled".
+# Quantities in words that NUMBER_TEXT does not count: "capacity should be doubled", "twice".
 MULTIPLE_TEXT = re.compile(r"\b(?:doubl|tripl|trebl|quadrupl|halv)\w*|\b(?:half|twice)\b", re.I)
 DURATION_TEXT = re.compile(
     r"\b(?:annual(?:ly)?|yearly|quarterly|monthly|fortnightly|weekly|daily|hourly|immediately|"
-    r"same[- ]day|once|twice|minutes?|hours?|days?|weeks?|months?|years?|decades?)\b",
+    r"same[- ]day|once|minutes?|hours?|days?|weeks?|months?|years?|decades?)\b",
     re.IGNORECASE,
 )
 
@@ -176,7 +176,7 @@ def gives_asked(text: str, question: str, kind: AnswerKind) -> bool:
         MULTIPLE_TEXT.search(text) or (_TIME_WANTED.search(question) and DURATION_TEXT.search(text))
     ):
         return True
-    return kind_strength(text, kind) > 0
+    return holds_kind(text, kind)
 
 
 def holds_kind(text: str, kind: AnswerKind, unit: str = "") -> bool:
