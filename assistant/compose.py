@@ -29,6 +29,8 @@ import numpy as np
 from assistant.intent import (
     AnswerKind,
     asks_about_things,
+    counted_noun,
+    counts,
     holds_kind,
     kind_strength,
     list_noun,
@@ -329,7 +331,7 @@ def compose(
     if not candidates:
         return Composition()
     ranked = sorted(candidates, key=lambda s: (-s.score, s.hit.rank, s.start))
-    best = _preferred(ranked, kind, unit)
+    best = _preferred(ranked, kind, unit, counted_noun(question))
 
     # A list question gets its list, when one matches nearly as well as the best sentence;
     # but a best sentence that holds the list itself ("three areas: a, b and c") beats a list
@@ -504,11 +506,18 @@ def _same_source(sentence: Sentence, chosen: list[Sentence]) -> bool:
     return sentence.hit.passage.id in {s.hit.passage.id for s in chosen}
 
 
-def _preferred(ranked: list[Sentence], kind: AnswerKind, unit: str = "") -> Sentence:
+def _preferred(
+    ranked: list[Sentence], kind: AnswerKind, unit: str = "", counted: str = ""
+) -> Sentence:
     """Return the best sentence, or for a date or number question the best that holds one
-    (a full date before a bare year) while it scores within KIND_MARGIN of the best."""
+    (a full date before a bare year; for "how many <things>", a number of those things
+    first) while it scores within KIND_MARGIN of the best."""
     if kind in (AnswerKind.date, AnswerKind.number):
         close = [s for s in ranked if s.score >= ranked[0].score - KIND_MARGIN]
+        if counted:
+            counting = next((s for s in close if counts(s.text, counted)), None)
+            if counting is not None:
+                return counting
         for strength in (2, 1):
             for sentence in close:
                 if kind_strength(sentence.text, kind, unit) >= strength:

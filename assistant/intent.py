@@ -179,6 +179,110 @@ def gives_asked(text: str, question: str, kind: AnswerKind) -> bool:
     return holds_kind(text, kind)
 
 
+# "How many <things>": the noun phrase after "how many", up to the verb or preposition.
+_COUNTED = re.compile(
+    r"\bhow\s+many\s+(?P<phrase>(?:[a-z][\w'’-]*\s+){0,3}?[a-z][\w'’-]*?s)\b"
+    r"(?=\s+(?:are|were|is|was|do|does|did|will|would|should|could|can|have|has|had|in|of|on|"
+    r"at|for|with|from|by|across|per|does|work|worked|working|took|answered|signed|left|"
+    r"needed|need|now|currently|still|there)\b|\s*[?,]|\s*$)",
+    re.IGNORECASE,
+)
+
+
+def counted_noun(question: str) -> str:
+    """Return the head noun a "how many" question counts ("How many care homes in north west
+    London...?" -> "homes"), or "" for other questions."""
+    match = _COUNTED.search(question)
+    return match["phrase"].split()[-1].lower() if match else ""
+
+
+def counts(text: str, noun: str) -> bool:
+    """Return whether a sentence puts a number to the noun a question counts: "a list of 22
+    skills that...", "around 13,025 data professionals working...", "90 unique
+    organisations." The noun must end its phrase: "the top 10 skills predictions" counts
+    predictions, not skills."""
+    if not noun:
+        return False
+    stem, ending = (noun[:-3], "(?:y|ies)") if noun.endswith("ies") else (noun.rstrip("s"), "s?")
+    number = r"(?:(?!(?:19|20)\d\d\b)\d[\d,.]*|" + "|".join(_COUNT_WORDS) + r")"  # not a year
+    ends = rf"(?=\s*(?:[^\w\s]|$)|\s+(?:{_FOLLOWS})\b|\s+(?-i:[A-Z\d(]))"
+    pattern = rf"\b{number}(?:\+|%|\s*per\s*cent)?\s+(?:[\w'’-]+\s+){{0,3}}?{re.escape(stem)}(?:e?{ending})\b{ends}"
+    return bool(re.search(pattern, text, re.IGNORECASE))
+
+
+# Words that may follow a counted noun: "22 skills that...", "250 care homes in...".
+_FOLLOWS = "|".join(
+    [
+        "that",
+        "which",
+        "who",
+        "whose",
+        "are",
+        "were",
+        "is",
+        "was",
+        "will",
+        "would",
+        "could",
+        "can",
+        "may",
+        "might",
+        "have",
+        "has",
+        "had",
+        "and",
+        "or",
+        "but",
+        "in",
+        "of",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "with",
+        "by",
+        "across",
+        "within",
+        "per",
+        "as",
+        "than",
+        "including",
+        "such",
+        "working",
+        "work",
+        "worked",
+        "employed",
+        "based",
+        "being",
+        "now",
+        "currently",
+    ]
+)
+_COUNT_WORDS = [
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "twenty",
+    "thirty",
+    "forty",
+    "fifty",
+    "hundred",
+    "hundreds",
+    "thousand",
+    "thousands",
+    "million",
+]
+
+
 def holds_kind(text: str, kind: AnswerKind, unit: str = "") -> bool:
     """Return whether a sentence holds what a date or number question asks for (True for other
     kinds): a date (or at least a year), or a number that is not only a year or a label."""

@@ -259,3 +259,24 @@ def test_a_heading_names_what_it_lists_by_its_head_noun(assistant, question, lis
     else:
         assert composition.method == "sentence"
         assert composition.sentences[0].text == best.text
+
+
+def test_a_how_many_question_prefers_the_sentence_that_counts_its_noun(passages):
+    """Within KIND_MARGIN of the best, "It includes a list of 22 skills" answers "How many
+    skills...?" before a closer sentence whose only number counts something else."""
+    first, _ = passages
+    run = _scored(first, [0.9, 0.8, 0.7], bonus=1.0)[:3]
+    texts = [
+        "The framework draws on the top 10 skills predictions for 2022 and workshops.",
+        "It was developed by the institute with partners over two years.",
+        "It includes a list of 22 skills that fall into three categories.",
+    ]
+    ranked = [s.with_(text=text) for s, text in zip(run, texts, strict=True)]
+
+    chosen = compose_module._preferred(ranked, AnswerKind.number, "", "skills")
+    assert chosen.text == texts[2]
+    # Further down than KIND_MARGIN, the counting sentence is not preferred.
+    far = [*ranked[:2], ranked[2].with_(score=ranked[0].score - compose_module.KIND_MARGIN - 0.01)]
+    assert compose_module._preferred(far, AnswerKind.number, "", "skills").text == texts[0]
+    # Without a counted noun, the best sentence holding a number answers.
+    assert compose_module._preferred(ranked, AnswerKind.number).text == texts[0]

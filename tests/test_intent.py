@@ -8,6 +8,8 @@ from assistant.compose import asked_count, inline_list, leans_back, stated_count
 from assistant.intent import (
     AnswerKind,
     answer_kind,
+    counted_noun,
+    counts,
     gives_asked,
     kind_strength,
     list_noun,
@@ -164,3 +166,43 @@ def test_list_question_says_how_many_things_it_wants(question, count):
 )
 def test_an_answer_gives_the_date_or_number_asked_for(question, text, gives):
     assert gives_asked(text, question, answer_kind(question)) is gives
+
+
+@pytest.mark.parametrize(
+    ("question", "noun"),
+    [
+        ("How many care homes in north west London now comply?", "homes"),
+        ("How many skills does the 21st Century Skills Plus framework list?", "skills"),
+        ("Roughly how many data professionals work across health and care?", "professionals"),
+        ("How many stages does the adoption model have?", "stages"),
+        ("How many categories are there?", "categories"),
+        ("How much should CT capacity grow?", ""),
+        ("What share of trusts report on time?", ""),
+    ],
+)
+def test_a_how_many_question_counts_its_head_noun(question, noun):
+    assert counted_noun(question) == noun
+
+
+@pytest.mark.parametrize(
+    ("text", "noun", "counted"),
+    [
+        ("It includes a list of 22 skills that can be broken down.", "skills", True),
+        (
+            "There are around 13,025 data professionals working in the sector.",
+            "professionals",
+            True,
+        ),
+        ("The survey reached 90 unique organisations.", "organisations", True),
+        ("Almost 90% of care homes are now compliant.", "homes", True),
+        ("Twelve Recommendations are made.", "recommendations", True),
+        ("The framework has 12 categories in three groups.", "categories", True),
+        # The noun must end its phrase, and a year is not a count.
+        ("It used the top 10 skills predictions for 2022.", "skills", False),
+        ("Skills needed in 2030 skills planning.", "skills", False),
+        ("The framework has one category.", "categories", False),
+        ("It lists the skills people need.", "skills", False),
+    ],
+)
+def test_a_sentence_counts_the_noun_only_with_a_number_before_it(text, noun, counted):
+    assert counts(text, noun) is counted
