@@ -91,8 +91,25 @@ _LABEL_NUMBER = re.compile(
 )
 
 
+# A rate of change: "How quickly is the market expected to grow?", "How fast is demand rising?"
+_RATE_WANTED = re.compile(
+    r"\bhow\s+(?:quickly|fast)\b.*\b(?:grow|growing|grown|rise|rising|increas|expand|fall|"
+    r"falling|declin|shrink)|\b(?:growth|annual)\s+rate\b|\brate\s+of\s+(?:growth|increase)\b",
+    re.IGNORECASE,
+)
+RATE_TEXT = re.compile(
+    r"\d[\d,.]*\s*(?:%|per\s*cent\b|percent\b)"
+    r"|\b(?:per|a|each|every)\s+(?:year|annum|month|week)\b|\bannually\b|\byear[- ]on[- ]year\b"
+    r"|\b(?:doubl|tripl|trebl)\w*",
+    re.IGNORECASE,
+)
+
+
 def number_unit(question: str) -> str:
-    """Return the unit a number question wants: "percent", "money", or "" (any number)."""
+    """Return the unit a number question wants: "percent", "money", "rate" (a share or a
+    change per year), or "" (any number)."""
+    if _RATE_WANTED.search(question):
+        return "rate"
     if _PERCENT_WANTED.search(question):
         return "percent"
     if _MONEY_WANTED.search(question) and re.search(r"\bhow\s+much\b|\bwhat\b", question, re.I):
@@ -303,6 +320,8 @@ def kind_strength(text: str, kind: AnswerKind, unit: str = "") -> int:
             return 0
         if unit == "percent":
             return 2 if PERCENT_TEXT.search(counted) else 1
+        if unit == "rate":
+            return 2 if RATE_TEXT.search(counted) else 1
         if unit == "money":
             return 2 if MONEY_TEXT.search(counted) else 1
         return 2

@@ -280,3 +280,42 @@ def test_a_how_many_question_prefers_the_sentence_that_counts_its_noun(passages)
     assert compose_module._preferred(far, AnswerKind.number, "", "skills").text == texts[0]
     # Without a counted noun, the best sentence holding a number answers.
     assert compose_module._preferred(ranked, AnswerKind.number).text == texts[0]
+
+
+def test_the_passages_sentence_with_the_rate_asked_for_joins_a_best_sentence_without_it(
+    passages, monkeypatch
+):
+    """ "How quickly...grow?" wants a rate. The top sentence (another passage) holds no
+    number; the best passage's "next 10 years" is not a rate, so that passage's sentence that
+    gives one joins while within KIND_MARGIN of it (not only SECOND_MARGIN)."""
+    monkeypatch.setattr(compose_module, "RUN_ON_CHARS", 0)  # see the rule alone
+    first, second = passages
+    texts = [
+        "Coding will develop in the next 10 years through automated systems.",
+        "They employ natural language processing to allocate the codes.",
+        "The global market for automated coding will grow by 12 per cent per year.",
+    ]
+    own = [0.9, 0.2, 0.9 - (compose_module.SECOND_MARGIN + compose_module.KIND_MARGIN) / 2]
+    run = _scored(first, own, bonus=1.0)
+    best = [s.with_(text=t) for s, t in zip(run, texts, strict=False)] + run[3:]
+    top = _scored(second, [0.95], bonus=1.0 + compose_module.KIND_MARGIN - 0.05)[0]
+    top = top.with_(text="The adoption of automated systems requires trained coders.")
+    scored = [top, *best]
+
+    def answer(question: str) -> list[str]:
+        composition = compose(
+            scored,
+            AnswerKind.number,
+            {},
+            neighbours=lambda hit, step: None,
+            sentences_of=lambda hit: best if hit is first else [top],
+            question=question,
+        )
+        return [s.text for s in composition.sentences]
+
+    assert answer("How quickly is the market for these systems expected to grow?") == [
+        texts[0],
+        texts[2],
+    ]
+    # Any number will do for "how many": the best sentence holds one, and stands alone.
+    assert answer("How many coding systems are in use?") == [texts[0]]

@@ -26,6 +26,13 @@ from assistant.intent import (
         ("What budget was set for mobile scanners?", AnswerKind.number, "money"),
         ("How many places have been commissioned?", AnswerKind.number, ""),
         ("How much would the workforce shrink?", AnswerKind.number, ""),
+        (
+            "How quickly is the market for coding systems expected to grow?",
+            AnswerKind.number,
+            "rate",
+        ),
+        ("How fast is demand for CT rising?", AnswerKind.number, "rate"),
+        ("How quickly must reports be issued?", AnswerKind.number, ""),
     ],
 )
 def test_number_questions_say_which_unit_they_want(question, kind, unit):
@@ -34,21 +41,25 @@ def test_number_questions_say_which_unit_they_want(question, kind, unit):
 
 
 @pytest.mark.parametrize(
-    ("text", "any_number", "percent", "money"),
+    ("text", "any_number", "percent", "money", "rate"),
     [
-        ("This included 45 NHS trusts, which represents 20% of all trusts.", 2, 2, 1),
-        ("The costs will be in the region of £5.2 billion by 2030.", 2, 1, 2),
-        ("Senior leadership must grow by 824 per cent.", 2, 2, 1),
+        ("This included 45 NHS trusts, which represents 20% of all trusts.", 2, 2, 1, 2),
+        ("The costs will be in the region of £5.2 billion by 2030.", 2, 1, 2, 1),
+        ("Senior leadership must grow by 824 per cent.", 2, 2, 1, 2),
+        ("The market will grow by 12 per cent per year.", 2, 2, 1, 2),
+        ("Demand for scans rises by 3,000 a year.", 2, 1, 1, 2),
+        ("Coding will develop in the next 10 years.", 2, 1, 1, 1),
         # Figure and table numbers label, and a year alone is not a count.
-        ("(Figure 6E.5) Adjust the composition of the staff group by 2030.", 0, 0, 0),
-        ("It includes a list of skills (Table 5.7).", 0, 0, 0),
-        ("The plan runs to 2030.", 0, 0, 0),
+        ("(Figure 6E.5) Adjust the composition of the staff group by 2030.", 0, 0, 0, 0),
+        ("It includes a list of skills (Table 5.7).", 0, 0, 0, 0),
+        ("The plan runs to 2030.", 0, 0, 0, 0),
     ],
 )
-def test_number_strength_follows_the_unit_asked_for(text, any_number, percent, money):
+def test_number_strength_follows_the_unit_asked_for(text, any_number, percent, money, rate):
     assert kind_strength(text, AnswerKind.number, "") == any_number
     assert kind_strength(text, AnswerKind.number, "percent") == percent
     assert kind_strength(text, AnswerKind.number, "money") == money
+    assert kind_strength(text, AnswerKind.number, "rate") == rate
 
 
 @pytest.mark.parametrize(
