@@ -546,9 +546,12 @@ def _heading_kind(blocks: list[Block], index: int, style: _Style) -> str | None:
     )
     if not _heading_shape(block.text, max_words=STYLED_HEADING_WORDS if styled else HEADING_WORDS):
         return None
-    # Prose under a heading may run on past a page break or a figure.
+    # Prose under a heading may run on past a page break or a figure; the page's last
+    # paragraph may not have ended its first sentence yet ("...and work with c" | "yber...").
     introduces = following is not None and (
-        _is_prose(following, runs_on=True) or _LIST_MARKER.match(following.text)
+        _is_prose(following, runs_on=True)
+        or _LIST_MARKER.match(following.text)
+        or (index + 2 == len(blocks) and len(following.text.split()) >= 8)
     )
     if style.has_layout and block.size:
         if len(block.text.split()) > HEADING_WORDS and not introduces:

@@ -422,6 +422,46 @@ def test_long_bold_heading_and_one_over_prose_that_runs_on_are_headings() -> Non
     ]
 
 
+def test_bold_heading_over_a_first_sentence_cut_by_the_page_break_is_a_heading() -> None:
+    # Bold at body size counts only over prose; the page's last paragraph may not have ended
+    # its first sentence yet: it goes on over the page.
+    first = _laid_out(
+        [
+            ("Priorities for the imaging networks", 14, True, 760.0),
+            (PROSE, 11, False, 735.0),
+            ("Protecting and securing data", 11, True, 120.0),
+            (
+                "As imaging goes digital, network staff will be expected to understand",
+                11,
+                False,
+                95.0,
+            ),
+            ("online security issues and work with c", 11, False, 81.0),
+        ]
+    )
+    second = _laid_out(
+        [
+            ("ybersecurity teams across the network.", 11, False, 760.0),
+            ("Sharing images", 11, True, 730.0),
+            (PROSE, 11, False, 705.0),
+        ]
+    )
+    pages = clean_pages([first, second])
+    assert [h.text for h in pages[0].headings] == [
+        "Priorities for the imaging networks",
+        "Protecting and securing data",
+    ]
+    # Not so for a short line: a bold label over a few words stays a label.
+    label = _laid_out(
+        [
+            (PROSE, 11, False, 760.0),
+            ("Trust name", 11, True, 120.0),
+            ("Leeds and York", 11, False, 95.0),
+        ]
+    )
+    assert clean_pages([label, second])[0].headings == []
+
+
 def test_long_bold_line_that_introduces_no_prose_is_not_a_heading() -> None:
     # Over 14 words, even a line in larger type must introduce prose: here a table row follows.
     page = _laid_out(
