@@ -421,25 +421,32 @@ def compose(
         key=_own,
         default=None,
     )
+    # When the best sentence lacks what the question asks for, the figure ("...will develop
+    # in the next 10 years" to "How quickly will the market grow?") or the things asked about
+    # ("...attitudes that act as barriers" to "What kinds of attitudes...?"), the passage's
+    # sentence that gives it ("grow by 12 per cent per year"; "barriers include fear of
+    # change, poor previous experience, and...") joins while within KIND_MARGIN.
     margin = SECOND_MARGIN
+    gives: Callable[[Sentence], bool] | None = None
     if kind in (AnswerKind.date, AnswerKind.number) and kind_strength(best.text, kind, unit) < 2:
-        # The best sentence lacks the figure asked for ("...will develop in the next 10
-        # years"): the passage's sentence that gives it ("will grow by 12 per cent per year")
-        # joins while within KIND_MARGIN.
-        giving = max(
-            (
-                s
-                for s in candidates
-                if s.hit.passage.id == best.hit.passage.id
-                and s.start not in quoted
-                and not _figure_row(s)
-                and kind_strength(s.text, kind, unit) == 2
-            ),
-            key=_own,
-            default=None,
-        )
-        if giving is not None:
-            second, margin = giving, KIND_MARGIN
+        gives = lambda s: kind_strength(s.text, kind, unit) == 2  # noqa: E731
+    elif floor is not None and not inline_list(best.text):  # a list was wanted, none found
+        gives = lambda s: inline_list(s.text)  # noqa: E731
+    giving = max(
+        (
+            s
+            for s in candidates
+            if gives is not None
+            and s.hit.passage.id == best.hit.passage.id
+            and s.start not in quoted
+            and not _figure_row(s)
+            and gives(s)
+        ),
+        key=_own,
+        default=None,
+    )
+    if giving is not None:
+        second, margin = giving, KIND_MARGIN
     if (
         second is not None
         and _own(second) >= _own(best) - margin

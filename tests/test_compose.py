@@ -319,3 +319,38 @@ def test_the_passages_sentence_with_the_rate_asked_for_joins_a_best_sentence_wit
     ]
     # Any number will do for "how many": the best sentence holds one, and stands alone.
     assert answer("How many coding systems are in use?") == [texts[0]]
+
+
+def test_the_passages_sentence_holding_a_list_joins_when_a_list_was_asked_for(
+    passages, monkeypatch
+):
+    """ "What kinds of attitudes...?" and no list found: the best sentence only names the
+    attitudes, so the passage's sentence that lists them inline joins within KIND_MARGIN."""
+    monkeypatch.setattr(compose_module, "RUN_ON_CHARS", 0)  # see the rule alone
+    first, _ = passages
+    texts = [
+        "Training must take into account the attitudes of staff that act as barriers.",
+        "Clinicians place great importance on patient safety in every service.",
+        "Barriers also include fear of change, poor previous experience with digital "
+        "products, and being unprepared to engage with new systems.",
+    ]
+    own = [0.7, 0.2, 0.7 - (compose_module.SECOND_MARGIN + compose_module.KIND_MARGIN) / 2]
+    scored = [s.with_(text=t) for s, t in zip(_scored(first, own, bonus=1.0), texts, strict=False)]
+
+    def answer(question: str) -> list[str]:
+        composition = compose(
+            scored,
+            AnswerKind.fact,
+            {},
+            neighbours=lambda hit, step: None,
+            sentences_of=lambda hit: scored,
+            question=question,
+        )
+        return [s.text for s in composition.sentences]
+
+    assert answer("What kinds of staff attitudes hold back new technology?") == [
+        texts[0],
+        texts[2],
+    ]
+    # A question that asks for no list gets the best sentence alone.
+    assert answer("Why does training need to change?") == [texts[0]]
