@@ -28,7 +28,9 @@ _LIST = re.compile(
     r"challenges|themes|actions|steps|benefits|objectives|aims|areas of|key (?:points|messages)|"
     r"prioriti[sz]e|focus(?:ing)? on|weaknesses|strengths|limitations|drivers|risks|stages|"
     r"work ?streams|domains|lessons)\b"
-    r"|^\s*(?:what|which)\s+\w+s\s+(?:do|did|does|are|were|will|should|would)\b",
+    r"|^\s*(?:what|which)\s+\w+s\s+(?:do|did|does|are|were|will|should|would)\b"
+    r"|^\s*(?:what|which)\b.*\b(?:does|do|did)\s+(?:the|this|its|their|HEE's|[\w'’]+)\s+"
+    r"(?:\w+\s+){0,3}list\b",  # "Which jobs ... does the report list as in demand?"
     re.IGNORECASE,
 )
 _DATE = re.compile(

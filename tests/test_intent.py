@@ -135,10 +135,24 @@ def test_lead_ins_that_say_how_many_follow(text, count):
         "What should ICT departments be focusing on up to 2030?",
         "What are the weaknesses in how the survey estimated the total?",
         "Which risks does the report see in outsourcing?",
+        "Which jobs in IT strategy and development does the report list as in demand?",
+        "What does HEE's strategy list under workforce supply?",
     ],
 )
 def test_questions_that_ask_for_several_things_are_list_questions(question):
     assert answer_kind(question) is AnswerKind.list_
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How many skills does the framework list?", AnswerKind.number),
+        ("Are IT business analysts on the shortage occupation list?", AnswerKind.fact),
+        ("What does the checklist cover for new starters?", AnswerKind.fact),
+    ],
+)
+def test_the_word_list_alone_does_not_make_a_list_question(question, kind):
+    assert answer_kind(question) is kind
 
 
 @pytest.mark.parametrize(
