@@ -73,6 +73,9 @@ TABLE_REFERENCE = re.compile(
 )
 FIGURE_CAPTION = re.compile(r"^(?:Figure|Chart|Box|Diagram)\s*[\dA-Z]+(?:\.\d+)*\s*[:.–-]", re.I)
 MAX_ROW_WORDS = 12
+# A row's name over its description may run longer: "The C Suite (CXIO) including chief
+# information officer, ..., and director of transformation (leading practitioner)", 21 words.
+MAX_NAME_WORDS = 30
 MAX_DESCRIPTION = 6  # sentences of prose under a table row; more, and the table has ended
 MIN_DESCRIPTION_WORDS = 3  # "Emerging, new role."
 CAPTION = re.compile(r"^(Figure|Table|Chart|Box|Source|Note|Notes)\s*[\dA-Z.]*\s*[:.–-]", re.I)
@@ -891,7 +894,7 @@ def _table_rows(sequence: list[Sentence], at: int) -> list[Sentence]:
             i += 1  # a bold header cell ("Job role") that extraction took for a heading
             continue
         i += 1
-        if not _row_like(sentence):
+        if not _row_like(sentence, MAX_NAME_WORDS):
             prose += 1
             if prose > MAX_DESCRIPTION:
                 break  # the table has ended: this is the text after it
@@ -934,7 +937,7 @@ def _joined(first: Sentence, second: Sentence) -> Sentence:
     return first.with_(end=second.end, raw=raw, text=" ".join(raw.split()))
 
 
-def _row_like(sentence: Sentence) -> bool:
+def _row_like(sentence: Sentence, max_words: int = MAX_ROW_WORDS) -> bool:
     """Return whether a sentence reads like a table cell: a short line of its own that does
     not end like a sentence, nor lead into something."""
     return (
@@ -943,7 +946,7 @@ def _row_like(sentence: Sentence) -> bool:
         and not CAPTION.match(sentence.text)
         and not FINISHED.search(sentence.text)
         and not sentence.text.endswith(":")
-        and word_count(sentence.text) <= MAX_ROW_WORDS
+        and word_count(sentence.text) <= max_words
     )
 
 

@@ -354,3 +354,38 @@ def test_the_passages_sentence_holding_a_list_joins_when_a_list_was_asked_for(
     ]
     # A question that asks for no list gets the best sentence alone.
     assert answer("Why does training need to change?") == [texts[0]]
+
+
+def test_a_table_rows_name_over_its_description_may_be_long(assistant):
+    """A role named with what it includes ("The C Suite (CXIO) including chief information
+    officer, ... (leading practitioner)", 21 words) is still a row: its description follows."""
+    reference = "Each of them is described in Table 2."
+    hits = [assistant.index.hit_at(row) for row in range(assistant.index.size)]
+    hit = next(h.model_copy(update={"rank": 1}) for h in hits if reference in h.passage.text)
+    long_name = (
+        "The network leadership team including the clinical director, the imaging manager, "
+        "the PACS lead, the informatics lead and the director of operations (senior practitioner)"
+    )
+    assert compose_module.MAX_ROW_WORDS < len(long_name.split()) <= compose_module.MAX_NAME_WORDS
+    scored = [
+        s.with_(
+            score=1.9 if s.text == reference else 1.0,
+            own=0.9 if s.text == reference else 0.0,
+            text=long_name if s.text == "Network imaging manager" else s.text,
+        )
+        for s in assistant._sentences(hit)
+    ]
+    composition = compose(
+        scored,
+        AnswerKind.list_,
+        {},
+        neighbours=assistant._neighbour,
+        sentences_of=lambda h: scored if h.passage.id == hit.passage.id else [],
+        question="What new roles will imaging networks need?",
+    )
+    assert composition.method == "list"
+    assert [s.text for s in composition.sentences] == [
+        long_name,
+        "Imaging informatics lead",
+        "Reporting radiographer",
+    ]
