@@ -27,6 +27,7 @@ from itertools import pairwise, takewhile
 import numpy as np
 
 from assistant.intent import (
+    COUNT_WORDS,
     AnswerKind,
     asks_about_things,
     counted_noun,
@@ -950,25 +951,6 @@ def _row_like(sentence: Sentence, max_words: int = MAX_ROW_WORDS) -> bool:
     )
 
 
-COUNT_WORDS = dict(
-    zip(
-        (
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-        ),
-        range(2, 13),
-        strict=True,
-    )
-)
 COUNT = re.compile(r"\b(" + "|".join(COUNT_WORDS) + r"|\d{1,2})\b", re.IGNORECASE)
 
 

@@ -278,27 +278,40 @@ _FOLLOWS = "|".join(
         "currently",
     ]
 )
+# Numbers in words: up to twelve with their values (the lengths of lists, compose.py), then
+# the larger ones a count may be given in ("twenty skills", "thousands of staff").
+COUNT_WORDS = {
+    word: value
+    for value, word in enumerate(
+        [
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+        ],
+        start=2,
+    )
+}
 _COUNT_WORDS = [
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "twenty",
-    "thirty",
-    "forty",
-    "fifty",
-    "hundred",
-    "hundreds",
-    "thousand",
-    "thousands",
-    "million",
+    *COUNT_WORDS,
+    *[
+        "twenty",
+        "thirty",
+        "forty",
+        "fifty",
+        "hundred",
+        "hundreds",
+        "thousand",
+        "thousands",
+        "million",
+    ],
 ]
 
 

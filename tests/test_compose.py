@@ -59,6 +59,20 @@ def _compose(scored: list[Sentence]) -> list[str]:
     return [s.text for s in composition.sentences]
 
 
+def _answer(scored: list[Sentence], kind: AnswerKind, question: str, *, sentences_of) -> list[str]:
+    """The texts compose quotes for a question, from sentences whose texts were set by hand
+    (no neighbouring passages)."""
+    composition = compose(
+        scored,
+        kind,
+        {},
+        neighbours=lambda hit, step: None,
+        sentences_of=sentences_of,
+        question=question,
+    )
+    return [s.text for s in composition.sentences]
+
+
 def test_excerpt_runs_on_into_the_next_sentence_while_short(passages, monkeypatch):
     first, _ = passages
     scored = _scored(first, [0.9, 0.3, 0.3], bonus=1.0)  # the 2nd is far below the best
@@ -303,15 +317,8 @@ def test_the_passages_sentence_with_the_rate_asked_for_joins_a_best_sentence_wit
     scored = [top, *best]
 
     def answer(question: str) -> list[str]:
-        composition = compose(
-            scored,
-            AnswerKind.number,
-            {},
-            neighbours=lambda hit, step: None,
-            sentences_of=lambda hit: best if hit is first else [top],
-            question=question,
-        )
-        return [s.text for s in composition.sentences]
+        of = lambda hit: best if hit is first else [top]  # noqa: E731
+        return _answer(scored, AnswerKind.number, question, sentences_of=of)
 
     assert answer("How quickly is the market for these systems expected to grow?") == [
         texts[0],
@@ -338,15 +345,7 @@ def test_the_passages_sentence_holding_a_list_joins_when_a_list_was_asked_for(
     scored = [s.with_(text=t) for s, t in zip(_scored(first, own, bonus=1.0), texts, strict=False)]
 
     def answer(question: str) -> list[str]:
-        composition = compose(
-            scored,
-            AnswerKind.fact,
-            {},
-            neighbours=lambda hit, step: None,
-            sentences_of=lambda hit: scored,
-            question=question,
-        )
-        return [s.text for s in composition.sentences]
+        return _answer(scored, AnswerKind.fact, question, sentences_of=lambda hit: scored)
 
     assert answer("What kinds of staff attitudes hold back new technology?") == [
         texts[0],
