@@ -96,6 +96,9 @@ TITLE_WEIGHT = 0.2  # rerank boost of a document the question names (by its titl
 PUBLICATION_BONUS = 0.1
 DATED_COVER_BONUS = 1.0
 PUBLICATION = re.compile(r"\b(?:publish\w*|publication|released?|issued|came out|dated)\b", re.I)
+# "When will the next survey be published?" asks of a publication to come, which no cover
+# date answers.
+FUTURE = re.compile(r"\b(?:will|next|upcoming|forthcoming|future)\b", re.I)
 YEARS = (1900, 2100)
 QUESTION_YEAR = re.compile(r"\b(?:19|20)\d\d\b")  # "the 2023 survey", "in 2019-20"
 # A word used less than once per million words of everyday English (Zipf 3, by wordfreq) is a
@@ -258,7 +261,11 @@ class Assistant:
         )
         query = self.index.embedder.encode_query(expansion.dense_query)
         named = self._named_documents(expansion.question)
-        publication = kind is AnswerKind.date and bool(PUBLICATION.search(question))
+        publication = (
+            kind is AnswerKind.date
+            and bool(PUBLICATION.search(question))
+            and not FUTURE.search(question)
+        )
         covers: list[Hit] = self._covers(hits, named, filters) if publication else []
         have = {h.passage.id for h in hits}
         hits += [

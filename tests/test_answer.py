@@ -470,6 +470,15 @@ def test_publication_question_about_a_document_not_indexed_is_not_covered(assist
     assert answer.outcome is Outcome.not_covered, answer.text
 
 
+def test_question_about_a_publication_to_come_is_not_answered_by_a_cover_date(assistant):
+    # The guide's cover date says when this edition came out, not when the next one will.
+    answer = assistant.answer(
+        "When will the next imaging equipment replacement guide be published?"
+    )
+
+    assert "NHS England, 2022-03-01" not in [s.text for s in answer.sentences]
+
+
 def test_sentence_broken_by_a_page_break_is_quoted_whole_and_cited_over_both_pages(assistant):
     answer = assistant.answer("What must capital bids for mobile scanners include?")
 
