@@ -642,21 +642,34 @@ def _print_eval_summary(suite: Any) -> None:
 
     runs = suite.runs
     systems = [s for s in ("hybrid", "baseline") if any(s in r.systems for r in runs)]
-    table = Table(title="overall")
-    table.add_column("metric")
-    columns = [(r, s) for s in systems for r in runs if s in r.systems]
-    for r, s in columns:
-        table.add_column(f"{s}\n{r.question_set}", justify="right")
     k = runs[0].k
-    for metric in ("recall@5/page", f"mrr@{k}/page", "fact", "answered", "declined", "verbatim"):
+    # One table per system, a column per set: four sets side by side fit 80 columns.
+    for system in systems:
+        columns = [r for r in runs if system in r.systems]
+        table = Table(title=f"overall: {system}")
+        table.add_column("metric")
+        for r in columns:
+            table.add_column(r.question_set, justify="right")
+        for metric in (
+            "recall@5/page",
+            f"mrr@{k}/page",
+            "fact",
+            "answered",
+            "declined",
+            "verbatim",
+        ):
+            table.add_row(
+                label(metric),
+                *(number(r.metrics[system][ALL_TYPES].get(metric)) for r in columns),
+            )
         table.add_row(
-            label(metric), *(number(r.metrics[s][ALL_TYPES].get(metric)) for r, s in columns)
+            "p50 / p95 ms",
+            *(
+                f"{r.latency[system].p50 * 1000:.0f} / {r.latency[system].p95 * 1000:.0f}"
+                for r in columns
+            ),
         )
-    table.add_row(
-        "p50 / p95 ms",
-        *(f"{r.latency[s].p50 * 1000:.0f} / {r.latency[s].p95 * 1000:.0f}" for r, s in columns),
-    )
-    console.print(table)
+        console.print(table)
     for results in runs:
         if results.calibration:
             c = results.calibration

@@ -92,6 +92,9 @@ def test_eval_writes_report_results_and_chart(evaluated) -> None:
     assert "### Goals" in report and "| metric | hybrid | dense | bm25 | baseline |" in report
     assert "### Not-covered calibration" in report and "### Worst answers (hybrid)" in report
     assert "Report:" in output
+    # The summary: a table per system, fitting an 80-column terminal.
+    assert "overall: hybrid" in output and f"overall: {BASELINE}" in output
+    assert max(len(line) for line in output.splitlines()) <= 80
 
 
 def test_eval_aggregates_agree_with_per_question_ranks(evaluated) -> None:
