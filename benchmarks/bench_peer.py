@@ -21,6 +21,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -257,7 +258,8 @@ def main() -> None:
         f"{ratios['peak_mb']}x memory"
     )
     print("iga build stages, median seconds:")
-    print("  " + ", ".join(f"{stage} {seconds}" for stage, seconds in stage_medians.items()))
+    stages = ", ".join(f"{stage} {seconds}" for stage, seconds in stage_medians.items())
+    print(textwrap.fill(stages, width=80, initial_indent="  ", subsequent_indent="  "))
     print(
         f"load average {min(loads):.1f}-{max(loads):.1f} over the run; "
         f"{quality[PRODUCT]['questions']} answerable dev questions"
