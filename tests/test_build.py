@@ -302,11 +302,13 @@ def test_build_stores_every_sentence_vector_as_embedded_alone(fresh_settings):
     finally:
         store.close()
     assert len(stored) == len(sentences)
-    # Each vector is the sentence encoded on its own, not a slice of its passage's encoding.
+    # Each vector is the sentence encoded on its own, not a slice of its passage's encoding
+    # (those sit at cosine ~0.75). In bf16 a vector moves a little with its batch's padding
+    # (0.9990 seen), in fp32 it does not.
     sample = sentences[:: max(1, len(sentences) // 5)]
     alone = index.embedder.encode_passages(sample)
     for sentence, vector in zip(sample, alone, strict=True):
-        assert float(np.dot(stored[content_key(sentence)], vector)) > 0.999
+        assert float(np.dot(stored[content_key(sentence)], vector)) > 0.995
 
     # A rebuild with new passages embeds only the sentences it has not seen.
     _change_every_document(fresh_settings)
