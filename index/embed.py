@@ -195,6 +195,9 @@ class Embedder:
                 bar.update(len(group))
         return passages, pooled
 
+    def forget_queries(self) -> None:
+        """Drop any remembered query vectors (this embedder remembers none)."""
+
     def encode_query(self, text: str) -> np.ndarray:
         """Return the normalised vector of one query, shape (dimension,)."""
         return self._encode([self.spec.query_prefix + text], progress=False, batch_size=1)[0]

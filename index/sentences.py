@@ -201,6 +201,12 @@ class SharedEmbedder(Embedder):
             self._queries.move_to_end(text)
             return self._queries[text]
 
+    def forget_queries(self) -> None:
+        """Drop the remembered queries: a timed answer then pays for encoding its question, as
+        a question asked for the first time does."""
+        with self._lock:
+            self._queries.clear()
+
     def encode_passages(
         self, texts: Sequence[str], *, progress: bool = False, batch_size: int | None = None
     ) -> np.ndarray:

@@ -806,3 +806,15 @@ def test_an_abbreviation_is_mentioned_in_the_singular_or_the_plural(assistant, q
     assert assistant._unnamed(_names(question), [hit]) == []
     other = hit.model_copy(update={"passage": hit.passage.model_copy(update={"text": "None."})})
     assert assistant._unnamed(_names(question), [other]) == [_names(question)[0]]
+
+
+def test_the_embedder_remembers_a_query_until_told_to_forget(assistant):
+    # An answer encodes its question once for search and sentence scoring alike; evaluation
+    # forgets between timed questions, so each time includes the encoding.
+    embedder = assistant.index.embedder
+    first = embedder.encode_query("How many CT scanners are there?")
+
+    assert embedder.encode_query("How many CT scanners are there?") is first
+    embedder.forget_queries()
+    again = embedder.encode_query("How many CT scanners are there?")
+    assert again is not first and float(again @ first) > 0.99
