@@ -30,6 +30,7 @@ from assistant.intent import (
     COUNT_WORDS,
     AnswerKind,
     asks_about_things,
+    asks_yes_no,
     counted_noun,
     counts,
     holds_kind,
@@ -439,6 +440,12 @@ def compose(
         gives = lambda s: kind_strength(s.text, kind, unit) == 2  # noqa: E731
     elif floor is not None and not inline_list(best.text):  # a list was wanted, none found
         gives = lambda s: inline_list(s.text)  # noqa: E731
+    elif (
+        kind is AnswerKind.fact
+        and asks_yes_no(question)
+        and kind_strength(best.text, AnswerKind.number) < 2
+    ):  # a yes or no question is settled by a figure more often than not
+        gives = lambda s: kind_strength(s.text, AnswerKind.number) == 2  # noqa: E731
     giving = max(
         (
             s

@@ -52,6 +52,12 @@ _DEFINITION = re.compile(
     re.IGNORECASE,
 )
 
+# A question a yes or no answers: "Is it harder to fill posts in the countryside?", "Do analysts
+# stay long in their teams?". What settles it is most often a figure ("29% against 16%").
+_YES_NO = re.compile(
+    r"^\s*(?:is|are|was|were|do|does|did|can|could|will|would|has|have|had|should)\b", re.I
+)
+
 # Dates as guidance prints them: "8 March 2022", "March 2021", "spring 2022", "24/03/2021";
 # a bare year ("in 2030", "2023/24") is a weaker answer to "when".
 _MONTH = (
@@ -159,6 +165,11 @@ def asks_about_things(question: str) -> bool:
     plural, which a list may answer: "Which ICT roles are flagged...?", "What new jobs are
     expected...?", "What kinds of...", "Give me...", with a noun `list_noun` reads."""
     return bool(_PLURAL_QUESTION.match(question)) and bool(list_noun(question))
+
+
+def asks_yes_no(question: str) -> bool:
+    """Return whether a yes or no answers the question ("Are vacancies worse in rural areas?")."""
+    return bool(_YES_NO.match(question))
 
 
 def answer_kind(question: str) -> AnswerKind:

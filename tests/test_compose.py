@@ -328,6 +328,30 @@ def test_the_passages_sentence_with_the_rate_asked_for_joins_a_best_sentence_wit
     assert answer("How many coding systems are in use?") == [texts[0]]
 
 
+def test_the_passages_sentence_with_a_figure_joins_the_answer_to_a_yes_or_no_question(
+    passages, monkeypatch
+):
+    """ "Is it harder...?" is settled by a figure more often than not: the best sentence
+    holds none, so the passage's sentence that gives one joins while within KIND_MARGIN."""
+    monkeypatch.setattr(compose_module, "RUN_ON_CHARS", 0)  # see the rule alone
+    first, _ = passages
+    texts = [
+        "Respondents in rural areas said that it was particularly difficult to recruit.",
+        "Suitable candidates are drawn to cities and towns.",
+        "Rural organisations had an average of 29% of positions vacant.",
+    ]
+    own = [0.9, 0.2, 0.9 - (compose_module.SECOND_MARGIN + compose_module.KIND_MARGIN) / 2]
+    run = _scored(first, own, bonus=1.0)
+    best = [s.with_(text=t) for s, t in zip(run, texts, strict=False)] + run[3:]
+
+    def answer(question: str) -> list[str]:
+        return _answer(best, AnswerKind.fact, question, sentences_of=lambda hit: best)
+
+    assert answer("Is it harder to recruit analysts in rural areas?") == [texts[0], texts[2]]
+    # A question no yes or no answers gets the best sentence alone.
+    assert answer("Why do rural areas find it hard to recruit analysts?") == [texts[0]]
+
+
 def test_the_passages_sentence_holding_a_list_joins_when_a_list_was_asked_for(
     passages, monkeypatch
 ):

@@ -8,6 +8,7 @@ from assistant.compose import asked_count, inline_list, leans_back, stated_count
 from assistant.intent import (
     AnswerKind,
     answer_kind,
+    asks_yes_no,
     counted_noun,
     counts,
     gives_asked,
@@ -231,3 +232,18 @@ def test_a_how_many_question_counts_its_head_noun(question, noun):
 )
 def test_a_sentence_counts_the_noun_only_with_a_number_before_it(text, noun, counted):
     assert counts(text, noun) is counted
+
+
+@pytest.mark.parametrize(
+    ("question", "yes_no"),
+    [
+        ("Is it harder to fill analyst posts in the countryside?", True),
+        ("Do analysts tend to stay put in their teams?", True),
+        ("Can clinical coders move into other digital roles?", True),
+        ("Why is it harder to recruit in rural areas?", False),
+        ("How many analysts are there?", False),
+        ("Island trusts: what support do they get?", False),
+    ],
+)
+def test_a_yes_or_no_question_is_told_from_others(question, yes_no):
+    assert asks_yes_no(question) is yes_no
