@@ -69,6 +69,7 @@ LOOKAHEAD = 3  # sentences after an anchor within which its list must start
 DUPLICATE_COSINE = 0.92  # sentences this similar say the same thing (summary vs full report)
 SUPERSEDED_PENALTY = 0.05
 
+COMPARES = re.compile(r"\bthan\b|\bcompared (?:with|to)\b|\b(?:versus|vs)\b", re.I)
 TABLE_CAPTION = re.compile(r"^Table\s*[\dA-Z]+(?:\.\d+)*\s*[:.–-]", re.I)
 # Prose that sends the reader to a table for the list: "...new job roles are identified in
 # Table 6C.1.", "(see Table 3)".
@@ -468,6 +469,22 @@ def compose(
         and sum(len(s.text) for s in [*excerpt, *joining]) <= SECOND_CHARS
         and _says_something_new(second, chosen, vectors)
     ):
+        # A comparison ("harder in the countryside than in towns?") is settled by both sides'
+        # figures, which a report gives in neighbouring sentences: the other joins too.
+        if giving is not None and gives is not None and COMPARES.search(question):
+            quoted_now = {s.start for s in [*chosen, *joining]}
+            other = next(
+                (
+                    s
+                    for s in (_adjacent(second, scored, 1), _adjacent(second, scored, -1))
+                    if s is not None and s.start not in quoted_now and gives(s)
+                ),
+                None,
+            )
+            if other is not None and sum(len(s.text) for s in [*excerpt, *joining, other]) <= (
+                SECOND_CHARS
+            ):
+                joining = [*joining, other]
         chosen = sorted([*chosen, *joining], key=lambda s: s.start)  # in the passage's order
 
     # The passage rank bonus makes the best passage answer; when another passage holds a

@@ -352,6 +352,27 @@ def test_the_passages_sentence_with_a_figure_joins_the_answer_to_a_yes_or_no_que
     assert answer("Why do rural areas find it hard to recruit analysts?") == [texts[0]]
 
 
+def test_a_comparison_gets_the_figures_of_both_sides(passages, monkeypatch):
+    """ "...harder in rural areas than in towns?": the figure that joins brings its
+    neighbour with the other side's."""
+    monkeypatch.setattr(compose_module, "RUN_ON_CHARS", 0)  # see the rule alone
+    first, _ = passages
+    texts = [
+        "Respondents in rural areas said that it was particularly difficult to recruit.",
+        "Rural organisations had an average of 29% of positions vacant.",
+        "Urban organisations had an average of 16%.",
+    ]
+    own = [0.9, 0.9 - (compose_module.SECOND_MARGIN + compose_module.KIND_MARGIN) / 2, 0.1]
+    run = _scored(first, own, bonus=1.0)
+    best = [s.with_(text=t) for s, t in zip(run, texts, strict=False)] + run[3:]
+
+    def answer(question: str) -> list[str]:
+        return _answer(best, AnswerKind.fact, question, sentences_of=lambda hit: best)
+
+    assert answer("Is it harder to recruit analysts in rural areas than in towns?") == texts
+    assert answer("Is it hard to recruit analysts in rural areas?") == texts[:2]
+
+
 def test_the_passages_sentence_holding_a_list_joins_when_a_list_was_asked_for(
     passages, monkeypatch
 ):
