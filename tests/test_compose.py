@@ -48,6 +48,13 @@ def _scored(hit: Hit, scores: list[float], bonus: float) -> list[Sentence]:
     return scored[start:] + scored[:start]
 
 
+def _worded(hit: Hit, texts: list[str], scores: list[float]) -> list[Sentence]:
+    """The hit's sentences as `_scored` gives them (rank bonus 1.0), its first run of prose
+    sentences worded as `texts`."""
+    run = _scored(hit, scores, bonus=1.0)
+    return [s.with_(text=t) for s, t in zip(run, texts, strict=False)] + run[len(texts) :]
+
+
 def _compose(scored: list[Sentence]) -> list[str]:
     composition = compose(
         scored,
@@ -310,8 +317,7 @@ def test_the_passages_sentence_with_the_rate_asked_for_joins_a_best_sentence_wit
         "The global market for automated coding will grow by 12 per cent per year.",
     ]
     own = [0.9, 0.2, 0.9 - (compose_module.SECOND_MARGIN + compose_module.KIND_MARGIN) / 2]
-    run = _scored(first, own, bonus=1.0)
-    best = [s.with_(text=t) for s, t in zip(run, texts, strict=False)] + run[3:]
+    best = _worded(first, texts, own)
     top = _scored(second, [0.95], bonus=1.0 + compose_module.KIND_MARGIN - 0.05)[0]
     top = top.with_(text="The adoption of automated systems requires trained coders.")
     scored = [top, *best]
@@ -341,8 +347,7 @@ def test_the_passages_sentence_with_a_figure_joins_the_answer_to_a_yes_or_no_que
         "Rural organisations had an average of 29% of positions vacant.",
     ]
     own = [0.9, 0.2, 0.9 - (compose_module.SECOND_MARGIN + compose_module.KIND_MARGIN) / 2]
-    run = _scored(first, own, bonus=1.0)
-    best = [s.with_(text=t) for s, t in zip(run, texts, strict=False)] + run[3:]
+    best = _worded(first, texts, own)
 
     def answer(question: str) -> list[str]:
         return _answer(best, AnswerKind.fact, question, sentences_of=lambda hit: best)
@@ -363,8 +368,7 @@ def test_a_comparison_gets_the_figures_of_both_sides(passages, monkeypatch):
         "Urban organisations had an average of 16%.",
     ]
     own = [0.9, 0.9 - (compose_module.SECOND_MARGIN + compose_module.KIND_MARGIN) / 2, 0.1]
-    run = _scored(first, own, bonus=1.0)
-    best = [s.with_(text=t) for s, t in zip(run, texts, strict=False)] + run[3:]
+    best = _worded(first, texts, own)
 
     def answer(question: str) -> list[str]:
         return _answer(best, AnswerKind.fact, question, sentences_of=lambda hit: best)
