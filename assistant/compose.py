@@ -481,9 +481,8 @@ def compose(
                 ),
                 None,
             )
-            if other is not None and sum(len(s.text) for s in [*excerpt, *joining, other]) <= (
-                SECOND_CHARS
-            ):
+            length = sum(len(s.text) for s in [*excerpt, *joining])
+            if other is not None and length + len(other.text) <= SECOND_CHARS:
                 joining = [*joining, other]
         chosen = sorted([*chosen, *joining], key=lambda s: s.start)  # in the passage's order
 

@@ -334,6 +334,13 @@ def test_the_passages_sentence_with_the_rate_asked_for_joins_a_best_sentence_wit
     assert answer("How many coding systems are in use?") == [texts[0]]
 
 
+def _answer_fact(hit: Hit, texts: list[str], scores: list[float], question: str) -> list[str]:
+    """The answer to a fact question from one passage whose first prose run is `texts`,
+    scored `scores` (see `_worded`)."""
+    sentences = _worded(hit, texts, scores)
+    return _answer(sentences, AnswerKind.fact, question, sentences_of=lambda _: sentences)
+
+
 def test_the_passages_sentence_with_a_figure_joins_the_answer_to_a_yes_or_no_question(
     passages, monkeypatch
 ):
@@ -347,10 +354,9 @@ def test_the_passages_sentence_with_a_figure_joins_the_answer_to_a_yes_or_no_que
         "Rural organisations had an average of 29% of positions vacant.",
     ]
     own = [0.9, 0.2, 0.9 - (compose_module.SECOND_MARGIN + compose_module.KIND_MARGIN) / 2]
-    best = _worded(first, texts, own)
 
     def answer(question: str) -> list[str]:
-        return _answer(best, AnswerKind.fact, question, sentences_of=lambda hit: best)
+        return _answer_fact(first, texts, own, question)
 
     assert answer("Is it harder to recruit analysts in rural areas?") == [texts[0], texts[2]]
     # A question no yes or no answers gets the best sentence alone.
@@ -368,10 +374,9 @@ def test_a_comparison_gets_the_figures_of_both_sides(passages, monkeypatch):
         "Urban organisations had an average of 16%.",
     ]
     own = [0.9, 0.9 - (compose_module.SECOND_MARGIN + compose_module.KIND_MARGIN) / 2, 0.1]
-    best = _worded(first, texts, own)
 
     def answer(question: str) -> list[str]:
-        return _answer(best, AnswerKind.fact, question, sentences_of=lambda hit: best)
+        return _answer_fact(first, texts, own, question)
 
     assert answer("Is it harder to recruit analysts in rural areas than in towns?") == texts
     assert answer("Is it hard to recruit analysts in rural areas?") == texts[:2]
