@@ -86,8 +86,10 @@ MAX_DESCRIPTION = 6  # sentences of prose under a table row; more, and the table
 MIN_DESCRIPTION_WORDS = 3  # "Emerging, new role."
 CAPTION = re.compile(r"^(Figure|Table|Chart|Box|Source|Note|Notes)\s*[\dA-Z.]*\s*[:.–-]", re.I)
 FINISHED = re.compile(r"[.!?][\"')\]”’]?$")
+# Sections that list sources or contents rather than say anything. (Appendices and annexes
+# do say: how a survey was sent out, its methods, its tables; a third of one report's passages.)
 NOT_GUIDANCE = re.compile(
-    r"\b(references|bibliography|endnotes|glossary|acknowledgements|contents|appendix|annex)\b",
+    r"\b(references|bibliography|endnotes|glossary|acknowledgements|contents)\b",
     re.I,
 )
 # An item's marker: a bullet, "a)", "(ii)", "1.", "A." or a numbered label ("Recommendation 3:").

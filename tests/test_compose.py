@@ -442,3 +442,30 @@ def test_a_table_rows_name_over_its_description_may_be_long(assistant):
         "Imaging informatics lead",
         "Reporting radiographer",
     ]
+
+
+@pytest.mark.parametrize(
+    ("section", "answers"),
+    [
+        # An appendix holds guidance: how a survey was run, the methods, the tables.
+        ("Appendix E: How was the survey sent out?", True),
+        ("Annex B: Methodology", True),
+        ("Results of the survey", True),
+        # Lists of other documents, and the front matter, do not.
+        ("8. References", False),
+        ("Bibliography", False),
+        ("Contents", False),
+        ("Acknowledgements", False),
+    ],
+)
+def test_a_sentence_answers_unless_its_section_lists_sources_or_contents(
+    assistant, section, answers
+):
+    hit = assistant.index.hit_at(0)
+    line = "The survey was sent to distribution lists and promoted on social media."
+    passage = hit.passage.model_copy(update={"text": f"{section}\n\n{line}", "section": section})
+    sentences = passage_sentences(hit.model_copy(update={"passage": passage}), boilerplate=set())
+    (sentence,) = [s for s in sentences if s.text == line]
+
+    assert sentence.role == ("prose" if answers else "label")
+    assert compose_module.quotable(sentence, AnswerKind.fact) is answers
