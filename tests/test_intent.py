@@ -223,6 +223,10 @@ def test_a_how_many_question_counts_its_head_noun(question, noun):
         ("Almost 90% of care homes are now compliant.", "homes", True),
         ("Twelve Recommendations are made.", "recommendations", True),
         ("The framework has 12 categories in three groups.", "categories", True),
+        # ...followed by a verb in the past, or a word that starts a clause.
+        ("A total of 53 digital leads registered an interest.", "leads", True),
+        ("68/118 respondents said there are vacancies.", "respondents", True),
+        ("The pilot has recruited 28 graduates since 2018.", "graduates", True),
         # The noun must end its phrase, and a year is not a count.
         ("It used the top 10 skills predictions for 2022.", "skills", False),
         ("Skills needed in 2030 skills planning.", "skills", False),
