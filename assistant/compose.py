@@ -153,7 +153,25 @@ def passage_sentences(hit: Hit, *, boilerplate: set[str]) -> list[Sentence]:
         role, marker, number = _role(raw, prefix, first_of_paragraph, hit, boilerplate)
         quoted = " ".join(raw.split())
         sentences.append(Sentence(hit, start, end, role, marker, number, 0.0, raw, quoted))
+    # A line of its own that does not end like a sentence, over the items of a list, heads that
+    # list, in sentence case too ("Specific roles (skills) being hard to recruit for" over
+    # "• Policy-facing analysts"...): it leads into the list and never answers alone.
+    for at, (line, following) in enumerate(pairwise(sentences)):
+        if (
+            line.role == "prose"
+            and following.role == "item"
+            and not FINISHED.search(line.text)
+            and _whole_line(text, line)
+        ):
+            sentences[at] = line.with_(role="lead-in")
     return sentences
+
+
+def _whole_line(text: str, sentence: Sentence) -> bool:
+    """Return whether a sentence is a line of its own in its passage's text."""
+    before = text[: sentence.start].rstrip(" \t")
+    after = text[sentence.end :].lstrip(" \t")
+    return (not before or before.endswith("\n")) and (not after or after.startswith("\n"))
 
 
 def _role(

@@ -469,3 +469,28 @@ def test_a_sentence_answers_unless_its_section_lists_sources_or_contents(
 
     assert sentence.role == ("prose" if answers else "label")
     assert compose_module.quotable(sentence, AnswerKind.fact) is answers
+
+
+def test_a_sentence_case_heading_over_bullets_leads_into_its_list(assistant):
+    # "Specific roles (skills) being hard to recruit for" over "• Policy-facing analysts"...
+    # is a heading in sentence case: it leads into its list and never answers alone, while a
+    # line that ends like a sentence stays prose, and so does an unfinished line over prose.
+    hit = assistant.index.hit_at(0)
+    text = (
+        "Themes\n\nSpecific roles being hard to recruit for in most regions\n\n"
+        "• Policy-facing analysts\n\n• Data warehouse roles\n\n"
+        "Most teams reported vacancies in band 6 and band 7 roles.\n\n"
+        "• Band 6 - 10 responses\n\n"
+        "Several teams described turnover among junior analysts as\n\n"
+        "Responses came from all regions of England this year."
+    )
+    passage = hit.passage.model_copy(update={"text": text, "section": "Themes"})
+    sentences = passage_sentences(hit.model_copy(update={"passage": passage}), boilerplate=set())
+    role = {s.text: s.role for s in sentences}
+
+    assert role["Specific roles being hard to recruit for in most regions"] == "lead-in"
+    assert role["Most teams reported vacancies in band 6 and band 7 roles."] == "prose"
+    assert role["Several teams described turnover among junior analysts as"] == "prose"
+    heading = next(s for s in sentences if s.text.startswith("Specific roles"))
+    assert not compose_module.quotable(heading, AnswerKind.fact)
+    assert not compose_module.quotable(heading, AnswerKind.list_)
