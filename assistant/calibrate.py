@@ -49,7 +49,8 @@ CALIBRATION_RULE = (
 def ruled_out(signals: Mapping[str, float]) -> bool:
     """Return whether the evidence fails a rule that declines whatever the threshold: it never
     mentions a year the question names (signal 'years' below 1), or the answer to a date or
-    number question gives no date or number (signal 'figure' 0)."""
+    number question gives no date or number in a sentence about the question (signal 'figure'
+    0)."""
     return signals.get("years", 1.0) < 1.0 or signals.get("figure", 1.0) < 1.0
 
 

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from assistant.answer import Assistant, _names, _rerank
 from assistant.app import chat_markdown, citation_html, sources_html
 from assistant.cli import app as cli
+from assistant.compose import passage_sentences
 from assistant.intent import AnswerKind, answer_kind
 from assistant.types import NO_DOCUMENTS, NOT_COVERED, Citation, Outcome
 from index.retrieve import bm25_tokenize
@@ -142,6 +143,37 @@ def test_an_answer_without_the_number_asked_for_is_not_covered(assistant, questi
     if expected is Outcome.not_covered:  # and the message says what was missing
         assert answer.reason == "the passages that match best give no number for it."
         assert answer.citations  # the nearest passages, to read for oneself
+
+
+@pytest.mark.parametrize(
+    ("question", "gives"),
+    [
+        # The census sentence gives a number, and it is about scanners.
+        ("How many scanners did the equipment census count?", True),
+        # It gives a number, but says nothing of virtual ward beds.
+        ("How many virtual ward beds are open?", False),
+        # Its year is a date, but not of anything the question asks about.
+        ("When did the hospices open their day units?", False),
+        # Not a date or number question: always given.
+        ("Who reviews virtual ward beds?", True),
+    ],
+)
+def test_a_figure_counts_only_in_a_sentence_about_the_question(assistant, question, gives):
+    census = next(
+        h
+        for h in map(assistant.index.hit_at, range(assistant.index.size))
+        if "counted 412 CT and MRI scanners" in h.passage.text
+    )
+    (sentence,) = [
+        s
+        for s in passage_sentences(census, boilerplate=set())
+        if "counted 412 CT and MRI scanners" in s.text
+    ]
+    kind = answer_kind(question)
+
+    assert assistant._gives_figure([sentence], question, kind) is gives
+    # A document's cover gives its date whatever the question's words.
+    assert assistant._gives_figure([sentence], question, kind, covers={census.passage.id})
 
 
 @pytest.mark.parametrize(
