@@ -79,6 +79,7 @@ CANDIDATES = 20  # passages searched for and reranked
 SUBHEADING_PASSAGES = 30  # passages after a heading searched for its subheadings
 SUBHEADING_PROSE_WORDS = 8  # a sentence this long under a subheading: it heads prose
 SUBHEADING_PROSE_AFTER = 1  # within this many sentences of it, headings aside
+SAME_FAMILY = 6  # letters two words' stems share to be of one family (_on_topic)
 SENTENCE_POOL = 5  # reranked passages whose sentences may answer
 PASSAGE_WEIGHT = 1.0  # the bonus for a passage's rank: the answer comes from the best passage
 EVIDENCE_DEPTH = 3  # reranked passages whose words count as the evidence's
@@ -319,6 +320,7 @@ class Assistant:
                 subheadings=self._subheadings,
                 question=expansion.question,
                 names_another=lambda heading: self._names_another(heading, expansion.question),
+                about=lambda text: self._on_topic(text, expansion.question),
             )
             if hits and (wants_figure or (confidence >= threshold and not ruled_out(signals)))
             else None
@@ -526,9 +528,17 @@ class Assistant:
     def _on_topic(self, text: str, question: str) -> bool:
         """Return whether a sentence uses one of the question's words, other than those that
         name a document (True when the question has no such word)."""
-        asked = set(bm25_tokenize([question])[0])
+        asked = set(bm25_tokenize([question])[0]) - _ASKING
         asked -= self._naming_words(asked)
-        return not asked or bool(asked.intersection(self._tokens([text])[0]))
+        if not asked:
+            return True
+        # A word of the same family counts too: "librarians" for "library" ("librarian",
+        # "librari": the stemmer leaves them apart), "employ" for "employment".
+        stems = {t[:SAME_FAMILY] for t in asked if len(t) >= SAME_FAMILY}
+        return any(
+            t in asked or (len(t) >= SAME_FAMILY and t[:SAME_FAMILY] in stems)
+            for t in self._tokens([text])[0]
+        )
 
     def _named_documents(self, question: str) -> dict[str, float]:
         """Return, per document the question names, how much of the question names it: the
@@ -904,6 +914,17 @@ def _missing_years(question: str, hits: list[Hit]) -> list[str]:
 
 # The kinds of question whose answer must give a figure, and what the message calls it.
 _WANTED = {AnswerKind.date: "date", AnswerKind.number: "number"}
+# The words that ask rather than say what about (BM25's stop words keep them): "what", "how
+# many", "does", "should"...
+_ASKING = frozenset(
+    bm25_tokenize(
+        [
+            "what which who whom whose when where why how do does did done is are was were be "
+            "been being will would should could can may might must shall has have had having "
+            "many much there their they we our us you your i me my any some"
+        ]
+    )[0]
+)
 
 
 def _reason(question: str, unknown: list[str], missing: list[str], *, wanted: str = "") -> str:

@@ -346,6 +346,7 @@ def compose(
     subheadings: Callable[[Sentence], list[Sentence]] | None = None,
     question: str = "",
     names_another: Callable[[Sentence], bool] | None = None,
+    about: Callable[[str], bool] | None = None,
 ) -> Composition:
     """Return the sentences that answer: a list, or an excerpt plus support.
 
@@ -353,7 +354,9 @@ def compose(
     in its document, and `sentences_of(hit)` a passage's sentences with their roles. The
     `question` says what a number question wants (a percentage, money: intent.number_unit)
     and what a list question lists (intent.list_noun). `names_another(heading)` says when a
-    heading names another subject than the question's, so that its list does not answer.
+    heading names another subject than the question's, so that its list does not answer, and
+    `about(text)` whether a text uses a word of the question, so that a list found from an
+    anchor that does not (nor do the sentences around it) does not answer.
     """
     unit = number_unit(question) if kind is AnswerKind.number else ""
     candidates = [s for s in scored if quotable(s, kind)]
@@ -398,6 +401,7 @@ def compose(
             noun=noun,
             count=asked_count(question, noun),
             names_another=names_another,
+            about=about,
         )
         if items:
             return Composition(sentences=items, method="list")
@@ -645,6 +649,7 @@ def _best_list(
     noun: str = "",
     count: int | None = None,
     names_another: Callable[[Sentence], bool] | None = None,
+    about: Callable[[str], bool] | None = None,
 ) -> list[Sentence]:
     """Return the items of the list that best matches the question, or [] when none does.
 
@@ -709,6 +714,11 @@ def _best_list(
     for anchor in anchors:
         if names_another is not None and _is_heading(anchor) and names_another(anchor):
             continue
+        # An anchor that shares no word with the question, nor does the sentence before or
+        # after it, heads a list about something else ("Priorities for the health records
+        # staff group" to "What are the recommendations of the ... report?").
+        if about is not None and not about(_context(anchor, scored)):
+            continue
         # A heading over headings one level down lists them ("Priorities for ...": each
         # priority a heading over its paragraphs).
         items = subheadings(anchor) if subheadings and _is_heading(anchor) else []
@@ -719,6 +729,22 @@ def _best_list(
         if len(items) >= 2 and count in (None, len(items)):
             return items[:MAX_ITEMS]
     return []
+
+
+def _context(sentence: Sentence, scored: Sequence[Sentence]) -> str:
+    """Return a sentence's text with those just before and after it in its passage."""
+    before = _adjacent_any(sentence, scored, -1)
+    after = _adjacent_any(sentence, scored, 1)
+    return " ".join(s.text for s in (before, sentence, after) if s is not None)
+
+
+def _adjacent_any(sentence: Sentence, scored: Sequence[Sentence], step: int) -> Sentence | None:
+    same = [s for s in scored if s.hit.passage.id == sentence.hit.passage.id]
+    if step > 0:
+        return min(
+            (s for s in same if s.start >= sentence.end), key=lambda s: s.start, default=None
+        )
+    return max((s for s in same if s.end <= sentence.start), key=lambda s: s.start, default=None)
 
 
 HEAD_ENDS = re.compile(

@@ -177,6 +177,24 @@ def test_a_figure_counts_only_in_a_sentence_about_the_question(assistant, questi
 
 
 @pytest.mark.parametrize(
+    ("text", "question", "about"),
+    [
+        ("The census counted 412 scanners.", "How many scanners are there?", True),
+        # The words that ask do not count: "what", "should", "how many".
+        ("The review set out what networks should do.", "What should hospices do?", False),
+        # A word of the same family does: the stemmer keeps "librarian" and "library" apart.
+        ("One qualified library professional per 1,250 staff.", "How many librarians?", True),
+        # A question of asking words only is about anything.
+        ("The census counted 412 scanners.", "What is it?", True),
+    ],
+)
+def test_a_sentence_is_about_a_question_when_it_uses_one_of_its_words(
+    assistant, text, question, about
+):
+    assert assistant._on_topic(text, question) is about
+
+
+@pytest.mark.parametrize(
     ("question", "named", "unmentioned"),
     [
         # The census passages never mention the supplier the question names.

@@ -282,6 +282,48 @@ def test_a_heading_names_what_it_lists_by_its_head_noun(assistant, question, lis
         assert composition.sentences[0].text == best.text
 
 
+def test_a_list_whose_anchor_is_about_something_else_does_not_answer(assistant):
+    """'8 Priorities for imaging networks' may score well enough to answer "What are the
+    recommendations of the hospice report?" by the model's cosine alone, but neither the
+    heading nor the sentences around it use a word of that question: its subheadings list
+    something else, and the best sentence answers instead."""
+    heading = "8 Priorities for imaging networks"
+    hits = [assistant.index.hit_at(row) for row in range(assistant.index.size)]
+    hit = next(h.model_copy(update={"rank": 1}) for h in hits if h.passage.section == heading)
+    other = next(
+        h.model_copy(update={"rank": 2})
+        for h in hits
+        if h.passage.doc_id != hit.passage.doc_id and _prose(h)
+    )
+    best = _prose(other)[0]
+    scored = [best.with_(score=1.7, own=0.7)] + [
+        s.with_(score=1.8 if s.text == heading else 1.1, own=0.8 if s.text == heading else 0.1)
+        for s in assistant._sentences(hit)
+    ]
+    question = "What are the recommendations of the hospice report?"
+
+    def answer(about):
+        return compose(
+            scored,
+            AnswerKind.list_,
+            {},
+            neighbours=assistant._neighbour,
+            sentences_of=assistant._sentences,
+            subheadings=assistant._subheadings,
+            question=question,
+            about=about,
+        )
+
+    # Without the check, the heading's subheadings answer.
+    assert answer(None).method == "list"
+    composition = answer(lambda text: assistant._on_topic(text, question))
+    assert composition.method == "sentence"
+    assert composition.sentences[0].text == best.text
+    # Asked in its words, the same heading lists its priorities.
+    about = lambda text: assistant._on_topic(text, "What should imaging networks prioritise?")  # noqa: E731
+    assert answer(about).method == "list"
+
+
 def test_a_how_many_question_prefers_the_sentence_that_counts_its_noun(passages):
     """Within KIND_MARGIN of the best, "It includes a list of 22 skills" answers "How many
     skills...?" before a closer sentence whose only number counts something else."""
