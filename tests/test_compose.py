@@ -233,6 +233,41 @@ def test_a_sentence_that_names_a_table_answers_a_list_question_with_its_rows(ass
     assert answer(lambda caption: caption.text.startswith("Table 2:")).method != "list"
 
 
+def _list_answer(assistant, scored: list[Sentence], question: str, **options):
+    """What compose makes of the scored sentences for a list question, with the assistant's
+    neighbours, sentences and subheadings."""
+    return compose(
+        scored,
+        AnswerKind.list_,
+        {},
+        neighbours=assistant._neighbour,
+        sentences_of=assistant._sentences,
+        subheadings=assistant._subheadings,
+        question=question,
+        **options,
+    )
+
+
+def _priorities_and_another(assistant, *, heading_own: float) -> tuple[Sentence, list[Sentence]]:
+    """The sentences of the passage headed "8 Priorities for imaging networks" (rank 1), the
+    heading scoring `heading_own`, the others 0.1, and the best sentence (0.7) of a passage of
+    another document (rank 2), first; the rank bonus is 1.0."""
+    heading = "8 Priorities for imaging networks"
+    hits = [assistant.index.hit_at(row) for row in range(assistant.index.size)]
+    hit = next(h.model_copy(update={"rank": 1}) for h in hits if h.passage.section == heading)
+    other = next(
+        h.model_copy(update={"rank": 2})
+        for h in hits
+        if h.passage.doc_id != hit.passage.doc_id and _prose(h)
+    )
+    best = _prose(other)[0].with_(score=1.7, own=0.7)
+    return best, [best] + [
+        s.with_(score=1.0 + own, own=own)
+        for s in assistant._sentences(hit)
+        for own in [heading_own if s.text == heading else 0.1]
+    ]
+
+
 @pytest.mark.parametrize(
     ("question", "lists"),
     [
@@ -244,30 +279,10 @@ def test_a_sentence_that_names_a_table_answers_a_list_question_with_its_rows(ass
 def test_a_heading_names_what_it_lists_by_its_head_noun(assistant, question, lists):
     """'8 Priorities for imaging networks' heads a list of priorities: the bonus for naming
     what the question lists goes to the noun before its first preposition, not after."""
-    heading = "8 Priorities for imaging networks"
-    hits = [assistant.index.hit_at(row) for row in range(assistant.index.size)]
-    hit = next(h.model_copy(update={"rank": 1}) for h in hits if h.passage.section == heading)
-    other = next(
-        h.model_copy(update={"rank": 2})
-        for h in hits
-        if h.passage.doc_id != hit.passage.doc_id and _prose(h)
-    )
-    best = _prose(other)[0]
     # The best sentence elsewhere scores 0.7, the heading 0.4, the line under it less: only
     # the bonus for naming the listed things (0.2) takes the heading to the list's floor.
-    scored = [best.with_(score=1.7, own=0.7)] + [
-        s.with_(score=1.4 if s.text == heading else 1.1, own=0.4 if s.text == heading else 0.1)
-        for s in assistant._sentences(hit)
-    ]
-    composition = compose(
-        scored,
-        AnswerKind.list_,
-        {},
-        neighbours=assistant._neighbour,
-        sentences_of=assistant._sentences,
-        subheadings=assistant._subheadings,
-        question=question,
-    )
+    best, scored = _priorities_and_another(assistant, heading_own=0.4)
+    composition = _list_answer(assistant, scored, question)
 
     subheadings = [
         "8.1 Shared reporting worklists",
@@ -287,32 +302,11 @@ def test_a_list_whose_anchor_is_about_something_else_does_not_answer(assistant):
     recommendations of the hospice report?" by the model's cosine alone, but neither the
     heading nor the sentences around it use a word of that question: its subheadings list
     something else, and the best sentence answers instead."""
-    heading = "8 Priorities for imaging networks"
-    hits = [assistant.index.hit_at(row) for row in range(assistant.index.size)]
-    hit = next(h.model_copy(update={"rank": 1}) for h in hits if h.passage.section == heading)
-    other = next(
-        h.model_copy(update={"rank": 2})
-        for h in hits
-        if h.passage.doc_id != hit.passage.doc_id and _prose(h)
-    )
-    best = _prose(other)[0]
-    scored = [best.with_(score=1.7, own=0.7)] + [
-        s.with_(score=1.8 if s.text == heading else 1.1, own=0.8 if s.text == heading else 0.1)
-        for s in assistant._sentences(hit)
-    ]
+    best, scored = _priorities_and_another(assistant, heading_own=0.8)
     question = "What are the recommendations of the hospice report?"
 
     def answer(about):
-        return compose(
-            scored,
-            AnswerKind.list_,
-            {},
-            neighbours=assistant._neighbour,
-            sentences_of=assistant._sentences,
-            subheadings=assistant._subheadings,
-            question=question,
-            about=about,
-        )
+        return _list_answer(assistant, scored, question, about=about)
 
     # Without the check, the heading's subheadings answer.
     assert answer(None).method == "list"
