@@ -528,7 +528,7 @@ class Assistant:
     def _on_topic(self, text: str, question: str) -> bool:
         """Return whether a sentence uses one of the question's words, other than those that
         name a document (True when the question has no such word)."""
-        asked = set(bm25_tokenize([question])[0]) - _ASKING
+        asked = set(self._tokens([question])[0]) - _ASKING
         asked -= self._naming_words(asked)
         if not asked:
             return True

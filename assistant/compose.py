@@ -161,17 +161,16 @@ def passage_sentences(hit: Hit, *, boilerplate: set[str]) -> list[Sentence]:
             line.role == "prose"
             and following.role == "item"
             and not FINISHED.search(line.text)
-            and _whole_line(text, line)
+            and _whole_line(line)
         ):
             sentences[at] = line.with_(role="lead-in")
     return sentences
 
 
-def _whole_line(text: str, sentence: Sentence) -> bool:
+def _whole_line(sentence: Sentence) -> bool:
     """Return whether a sentence is a line of its own in its passage's text."""
-    before = text[: sentence.start].rstrip(" \t")
-    after = text[sentence.end :].lstrip(" \t")
-    return (not before or before.endswith("\n")) and (not after or after.startswith("\n"))
+    after = sentence.hit.passage.text[sentence.end :].lstrip(" \t")
+    return _starts(sentence, "\n") and (not after or after.startswith("\n"))
 
 
 def _role(
@@ -616,14 +615,8 @@ def _previous(sentence: Sentence, sentences_of: Callable[[Hit], list[Sentence]])
 def _adjacent(sentence: Sentence, scored: Sequence[Sentence], step: int) -> Sentence | None:
     """Return the scored prose sentence just after (step 1) or before (-1) this one in its
     passage, if there is one."""
-    same = [s for s in scored if s.hit.passage.id == sentence.hit.passage.id]
-    if step > 0:
-        side = sorted((s for s in same if s.start >= sentence.end), key=lambda s: s.start)
-    else:
-        side = sorted((s for s in same if s.end <= sentence.start), key=lambda s: -s.start)
-    if side and side[0].role == "prose":
-        return side[0]
-    return None
+    beside = _adjacent_any(sentence, scored, step)
+    return beside if beside is not None and beside.role == "prose" else None
 
 
 def _says_something_new(
@@ -739,6 +732,8 @@ def _context(sentence: Sentence, scored: Sequence[Sentence]) -> str:
 
 
 def _adjacent_any(sentence: Sentence, scored: Sequence[Sentence], step: int) -> Sentence | None:
+    """Return the scored sentence just after (step 1) or before (-1) this one in its passage,
+    whatever its role, if there is one."""
     same = [s for s in scored if s.hit.passage.id == sentence.hit.passage.id]
     if step > 0:
         return min(
