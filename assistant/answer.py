@@ -33,6 +33,7 @@ from assistant.compose import (
     TABLE_CAPTION,
     Sentence,
     compose,
+    head_noun,
     leans_back,
     normalise,
     page_at,
@@ -42,7 +43,14 @@ from assistant.compose import (
     word_count,
 )
 from assistant.glossary import Expansion, Glossary, load_glossary
-from assistant.intent import AnswerKind, answer_kind, gives_asked, kind_strength
+from assistant.intent import (
+    AnswerKind,
+    answer_kind,
+    gives_asked,
+    kind_strength,
+    list_noun,
+    noun_pattern,
+)
 from assistant.types import (
     Answer,
     AnswerSentence,
@@ -92,6 +100,13 @@ NEAR_EQUAL = 0.05  # a superseded passage ranks below current ones within this s
 BOILERPLATE_PAGES = 3  # a sentence printed on this many pages is boilerplate, never an answer
 BOILERPLATE_SCAN = 200_000  # above this many passages, boilerplate is not looked for at load
 NEAREST = 3  # passages listed when the guidance does not cover the question
+# A question that names documents is also searched within them, without the words that name
+# them: the documents that share at least NAMED_MIN of the question, and NAMED_SHARE of the
+# best-named document's share (_named_documents).
+NAMED_MIN = 0.3
+NAMED_SHARE = 0.5
+NAME_JOINERS = {"in", "and", "&", "of", "for", "the"}  # words within a document's name
+HEADING_WEIGHT = 0.1  # rerank boost of a passage whose section heading names what is listed
 TITLE_WEIGHT = 0.2  # rerank boost of a document the question names (by its title's words)
 # For "when was it published?": a cover or imprint line (pages 1-2) with a year, and far more
 # one with a full date ("24 October 2022"): what a report prints there is its publication date,
@@ -264,6 +279,8 @@ class Assistant:
         )
         query = self.index.embedder.encode_query(expansion.dense_query)
         named = self._named_documents(expansion.question)
+        if named:
+            hits = self._merge(hits, self._within_named(expansion, named, filters, mode), query)
         publication = (
             kind is AnswerKind.date
             and bool(PUBLICATION.search(question))
@@ -284,7 +301,8 @@ class Assistant:
             for s in plain
         ]
         if mode is Mode.hybrid:
-            hits = _rerank(hits, scored, kind, named)
+            noun = list_noun(expansion.question) if kind is AnswerKind.list_ else ""
+            hits = _rerank(hits, scored, kind, named, noun=noun)
         hits = _demote_superseded(hits)[:k]
         hits = [hit.model_copy(update={"rank": rank}) for rank, hit in enumerate(hits, start=1)]
 
@@ -556,6 +574,52 @@ class Assistant:
         }
         return {doc_id: share for doc_id, share in named.items() if share > 0}
 
+    def _within_named(
+        self,
+        expansion: Expansion,
+        named: dict[str, float],
+        filters: SearchFilters | None,
+        mode: Mode,
+    ) -> list[Hit]:
+        """Return the best passages of the documents a question names for the question without
+        the words that name them: those words match every passage of the document, its title
+        page best, and drown the words that say what is asked ("What are the recommendations
+        of the Data Driven Healthcare 2030 report?")."""
+        if not named:
+            return []
+        top = max(named.values())
+        docs = [d for d, share in named.items() if share >= max(NAMED_MIN, top * NAMED_SHARE)]
+        if filters is not None and filters.doc_ids:
+            docs = [d for d in docs if d in filters.doc_ids]
+        asked = bm25_tokenize([expansion.question])[0]
+        naming = self._naming_words(asked)
+        naming &= {t for w in _name_words(expansion.question, naming) for t in w}
+        if not docs or not naming or not set(asked) - naming:
+            return []
+        within = (filters or SearchFilters()).model_copy(update={"doc_ids": docs})
+        return self.index.search(
+            _without(expansion.dense_query, naming),
+            k=CANDIDATES,
+            mode=mode,
+            filters=within,
+            keyword_query=_without(expansion.keyword_query, naming),
+        )
+
+    def _merge(self, hits: list[Hit], more: list[Hit], query: np.ndarray) -> list[Hit]:
+        """Return the hits with more passages added after them (a passage found twice keeps its
+        better fused score), every dense score against the whole question."""
+        at = {h.passage.id: n for n, h in enumerate(hits)}
+        merged = list(hits)
+        for hit in more:
+            n = at.get(hit.passage.id)
+            if n is not None:
+                if hit.score > merged[n].score:
+                    merged[n] = merged[n].model_copy(update={"score": hit.score})
+                continue
+            dense = float(np.dot(self.index.dense.reconstruct(hit.row), query))
+            merged.append(hit.model_copy(update={"dense_score": dense, "rank": len(merged) + 1}))
+        return merged
+
     def _naming_words(self, tokens: Iterable[str]) -> set[str]:
         """Return the tokens that name documents: words of some, but at most half, of the
         indexed titles."""
@@ -787,7 +851,12 @@ class Assistant:
 
 
 def _rerank(
-    hits: list[Hit], scored: list[Sentence], kind: AnswerKind, named: dict[str, float]
+    hits: list[Hit],
+    scored: list[Sentence],
+    kind: AnswerKind,
+    named: dict[str, float],
+    *,
+    noun: str = "",
 ) -> list[Hit]:
     """Return the candidates ordered by their dense cosine plus their best sentence's score
     (a passage with no quotable sentence, such as a title page, counts NO_SENTENCE lower),
@@ -798,6 +867,7 @@ def _rerank(
             pid = sentence.hit.passage.id
             best[pid] = max(best.get(pid, -1.0), sentence.score)
     top_fused = max((h.score for h in hits), default=1.0) or 1.0
+    heads = noun_pattern(noun) if noun else None
 
     def key(hit: Hit) -> float:
         dense = hit.dense_score if hit.dense_score is not None else -1.0
@@ -807,12 +877,55 @@ def _rerank(
             + RERANK_SENTENCE * sentence
             + RERANK_FUSED * hit.score / top_fused
             + TITLE_WEIGHT * named.get(hit.passage.doc_id, 0.0)
+            + (
+                HEADING_WEIGHT
+                if heads and heads.search(head_noun(hit.passage.section or ""))
+                else 0
+            )
         )
 
     return sorted(hits, key=lambda h: (_reference_list(h), -key(h), h.rank))
 
 
 REFERENCE_LIST = re.compile(r"^\W*(?:\d+\W*)?(?:references|bibliography|endnotes)\b", re.I)
+
+
+def _name_words(question: str, naming: set[str]) -> list[list[str]]:
+    """Return the BM25 tokens of the words of a question that name a document.
+
+    A name is a run of title words (small words such as "in" may join them): those that are
+    capitalised or numbers, and the lower-case ones after them when there are at least two
+    ("the Data Driven Healthcare in 2030 summary and recommendations"). One lower-case title
+    word after a name is what the question asks of it ("...the Imaging Workforce Review
+    recommend?"), and so is a title word before one ("the recommendations of the Data Driven
+    Healthcare 2030 report")."""
+    words = question.split()
+    names: list[list[str]] = []
+    run: list[tuple[bool, list[str]]] = []  # (capitalised, tokens) of each title word
+
+    def close() -> None:
+        first = next((n for n, (capital, _) in enumerate(run) if capital), None)
+        if first is None:
+            return
+        after = [tokens for capital, tokens in run[first:] if not capital]
+        names.extend(tokens for capital, tokens in run[first:] if capital or len(after) >= 2)
+        run.clear()
+
+    for n, (word, tokens) in enumerate(zip(words, bm25_tokenize(words), strict=True)):
+        if set(tokens) & naming:
+            run.append((n > 0 and (word[:1].isupper() or any(c.isdigit() for c in word)), tokens))
+        elif word.lower() not in NAME_JOINERS:
+            close()
+            run.clear()
+    close()
+    return names
+
+
+def _without(text: str, tokens: set[str]) -> str:
+    """Return a text without the words whose BM25 token is one of these."""
+    words = text.split()
+    kept = [w for w, t in zip(words, bm25_tokenize(words), strict=True) if not (set(t) & tokens)]
+    return " ".join(kept)
 
 
 def _reference_list(hit: Hit) -> bool:

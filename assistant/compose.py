@@ -36,6 +36,7 @@ from assistant.intent import (
     holds_kind,
     kind_strength,
     list_noun,
+    noun_pattern,
     number_unit,
 )
 from index.sentences import sentence_spans
@@ -65,6 +66,8 @@ LIST_MARGIN = 0.20  # a list answers a list question while within this of the be
 INLINE_MARGIN = 0.1  # a sentence holding a list answers a list question while within this
 MAX_ITEMS = 12
 MAX_LIST_PASSAGES = 8  # passages a list is followed across
+MAX_SERIES_PASSAGES = 16  # and a series labelled by what is asked ("Recommendation 1:")
+MAX_SERIES = 20  # items of such a series quoted
 LOOKAHEAD = 3  # sentences after an anchor within which its list must start
 DUPLICATE_COSINE = 0.92  # sentences this similar say the same thing (summary vs full report)
 SUPERSEDED_PENALTY = 0.05
@@ -362,7 +365,8 @@ def compose(
     if not candidates:
         return Composition()
     ranked = sorted(candidates, key=lambda s: (-s.score, s.hit.rank, s.start))
-    best = _preferred(ranked, kind, unit, counted_noun(question))
+    counted = counted_noun(question) if kind is AnswerKind.number else ""
+    best = _preferred(ranked, kind, unit, counted)
 
     # A list question gets its list, when one matches nearly as well as the best sentence;
     # but a best sentence that holds the list itself ("three areas: a, b and c") beats a list
@@ -546,6 +550,8 @@ def compose(
             continue
         if kind in (AnswerKind.date, AnswerKind.number) and not holds_kind(sentence.text, kind):
             continue
+        if counted and not counts(sentence.text, counted):  # another number: of other things
+            continue
         if not _says_something_new(sentence, chosen, vectors):
             continue
         joining = _with_antecedent(sentence, chosen, sentences_of)
@@ -656,16 +662,7 @@ def _best_list(
 
     # A lead-in or heading that names what the question lists ("What themes...?": "Five key
     # themes emerged:") scores as if LIST_MARGIN better.
-    names = (
-        re.compile(
-            rf"\b{re.escape(noun[:-1])}(?:y|ies)\b"
-            if noun.endswith("y")
-            else rf"\b{re.escape(noun)}(?:s|es)?\b",
-            re.IGNORECASE,
-        )
-        if noun
-        else None
-    )
+    names = noun_pattern(noun) if noun else None
 
     # The score of the sentence after each one, for headings (which the sentence under them
     # introduces); only needed when headings can list their subheadings.
@@ -682,8 +679,13 @@ def _best_list(
         named = (
             LIST_MARGIN
             if names
-            and sentence.role != "item"
-            and names.search(_head(sentence.text) if _is_heading(sentence) else sentence.text)
+            and (
+                sentence.marker.lower() == noun  # "Recommendation 4:" to "...recommendations?"
+                if sentence.role == "item"
+                else names.search(
+                    head_noun(sentence.text) if _is_heading(sentence) else sentence.text
+                )
+            )
             else 0.0
         )
         if _is_heading(sentence) and subheadings is not None:
@@ -712,9 +714,12 @@ def _best_list(
         # staff group" to "What are the recommendations of the ... report?").
         if about is not None and not about(_context(anchor, scored)):
             continue
-        # A heading over headings one level down lists them ("Priorities for ...": each
+        # Items labelled by what is asked ("Recommendation 1:") after the anchor are its list;
+        # else a heading over headings one level down lists them ("Priorities for ...": each
         # priority a heading over its paragraphs).
-        items = subheadings(anchor) if subheadings and _is_heading(anchor) else []
+        items = _series(anchor, neighbours, sentences_of, noun) if noun else []
+        if not items and subheadings and _is_heading(anchor):
+            items = subheadings(anchor)
         items = items or _list_items(anchor, neighbours, sentences_of, names_another)
         # (A list whose items repeat is a table's cells: "– link", "– link".)
         if len({normalise(item.text) for item in items}) < len(items):
@@ -747,7 +752,7 @@ HEAD_ENDS = re.compile(
 )
 
 
-def _head(heading: str) -> str:
+def head_noun(heading: str) -> str:
     """Return a heading up to its first preposition, where its head noun is: "Vacancies in
     data professional roles" heads sections on vacancies, not a list of roles; "New job roles
     in information management" heads roles. (Captions and lead-ins name what their list holds
@@ -785,6 +790,50 @@ def _starts(sentence: Sentence, after: str) -> bool:
     "\\n\\n": a paragraph), spaces aside."""
     before = sentence.hit.passage.text[: sentence.start].rstrip(" \t")
     return sentence.start == 0 or before.endswith(after)
+
+
+def _series(
+    anchor: Sentence,
+    neighbours: Callable[[Hit, int], Hit | None],
+    sentences_of: Callable[[Hit], list[Sentence]],
+    noun: str,
+) -> list[Sentence]:
+    """Return the items labelled by what a list question asks for that follow a heading or
+    lead-in ("Recommendation 1:", "Recommendation 2:"... under "3. Recommendations", to
+    "What are the recommendations...?"), in order, or [].
+
+    They are the list even when other items come first (the principles the recommendations
+    rest on) and when they run over many pages with paragraphs between them. The series must
+    start at 1: "Workstream 3:" pages on heads one workstream's section, not a list.
+    """
+    if anchor.role == "item":
+        return []
+    own = sentences_of(anchor.hit)
+    sequence = [s for s in own if s.start > anchor.start]
+    hit, before = anchor.hit, {normalise(s.text) for s in own}
+    for _ in range(MAX_SERIES_PASSAGES):
+        found = neighbours(hit, 1)
+        if found is None:
+            break
+        sentences = sentences_of(found)
+        keys = [normalise(s.text) for s in sentences]
+        overlap = next((i for i, key in enumerate(keys) if not _carried(key, before)), len(keys))
+        sequence += sentences[overlap:]
+        hit, before = found, set(keys)
+    first = next(
+        (
+            i
+            for i in range(len(sequence))
+            if sequence[i].role == "item"
+            and sequence[i].number == 1
+            and sequence[i].marker.lower() == noun
+        ),
+        None,
+    )
+    if first is None:
+        return []
+    items = _run(sequence, first - 1, sequence[first].marker, lead_in=True)
+    return items[:MAX_SERIES] if len(items) >= 2 else []
 
 
 def _list_items(

@@ -144,12 +144,27 @@ def list_noun(question: str) -> str:
     question = re.sub(r"^\s*give\s+me\s+", "What are ", question, flags=re.IGNORECASE)
     question = re.sub(r"\b(?:kinds?|types?|sorts?)\s+of\s+", "", question, count=1, flags=re.I)
     match = _LIST_NOUN.match(question)
-    if match is None:
-        return ""
-    noun = match["noun"].lower()
-    if noun in {"does", "was", "has", "is", "this", "these", "those", "its", "us"}:
-        return ""
+    noun = match["noun"].lower() if match else ""
+    if not noun or noun in {"does", "was", "has", "is", "this", "these", "those", "its", "us"}:
+        # "What does the guide recommend?" lists its recommendations.
+        asks = _ASKS_FOR.search(question)
+        return _NOUN_OF[asks["verb"].lower()] if asks else ""
     return noun[:-3] + "y" if noun.endswith("ies") else noun[:-1]
+
+
+_ASKS_FOR = re.compile(
+    r"^\s*what\s+(?:do|does|did|will|would|should)\b.*\b(?P<verb>recommend|propose)\W*$",
+    re.IGNORECASE,
+)
+_NOUN_OF = {"recommend": "recommendation", "propose": "proposal"}
+
+
+def noun_pattern(noun: str) -> re.Pattern[str]:
+    """Return a pattern finding a singular noun or its plural ("recommendation(s)",
+    "priority"/"priorities")."""
+    if noun.endswith("y"):
+        return re.compile(rf"\b{re.escape(noun[:-1])}(?:y|ies)\b", re.IGNORECASE)
+    return re.compile(rf"\b{re.escape(noun)}(?:s|es)?\b", re.IGNORECASE)
 
 
 _PLURAL_QUESTION = re.compile(

@@ -340,6 +340,70 @@ DOCUMENTS.append(
     }
 )
 
+# A review whose title holds a word questions ask about ("...Summary and Recommendations"),
+# and whose recommendations are labelled paragraphs ("Recommendation 1:") spread over pages
+# after a heading, with the principles they rest on listed first.
+DOCUMENTS.append(
+    {
+        "id": "workforce-review-2017",
+        "title": "Imaging Workforce Review 2017: Summary and Recommendations",
+        "publisher": "NHS England",
+        "published": "2017-05-01",
+        "pages": [
+            [
+                (
+                    "1 About the Imaging Workforce Review",
+                    [
+                        "The Imaging Workforce Review 2017 looked at the staff that imaging "
+                        "networks employ, and at how many more they will need in ten years.",
+                        "The Imaging Workforce Review 2017 heard from every imaging network in "
+                        "England during the winter of 2016.",
+                    ],
+                ),
+                (
+                    "2 What the review found",
+                    [
+                        "Vacancies for radiographers were highest in the north of England, and "
+                        "agency staff filled most of the gaps in reporting.",
+                    ],
+                ),
+            ],
+            [
+                (
+                    "3 Recommendations",
+                    [
+                        "The recommendations of this review rest on three principles:",
+                        "A. Staff are the first constraint on imaging capacity.",
+                        "B. Training must be planned across the whole network.",
+                        "C. Every role needs a clear career path.",
+                        "Areas of change: training",
+                        "Recommendation 1: Train two hundred more reporting radiographers each "
+                        "year for ten years.",
+                        "Reporting radiographers take on plain film reports within the scope their "
+                        "network agrees, and free radiologists for complex examinations.",
+                        "Recommendation 2: Fund a training academy in every imaging network.",
+                        "Academies should share their courses so that no network builds its own "
+                        "from nothing.",
+                    ],
+                ),
+            ],
+            [
+                (
+                    None,
+                    [
+                        "Areas of change: retention",
+                        "Recommendation 3: Offer flexible rotas to radiographers who return from "
+                        "career breaks.",
+                        "Returners bring experience that takes years to replace, and most of them "
+                        "ask for fewer night shifts.",
+                        "Recommendation 4: Publish vacancy rates for every network each quarter.",
+                    ],
+                ),
+            ],
+        ],
+    }
+)
+
 HTML_DOCUMENT = {
     "id": "turnaround-page-2023",
     "title": "Diagnostic imaging reporting turnaround times (test page)",

@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from assistant.answer import Assistant, _names, _rerank
+from assistant.answer import Assistant, _name_words, _names, _rerank
 from assistant.app import chat_markdown, citation_html, sources_html
 from assistant.cli import app as cli
 from assistant.compose import passage_sentences
@@ -422,6 +422,85 @@ def test_list_question_is_answered_by_the_list_in_order_across_a_page_break(assi
     assert {c.doc_id for c in answer.citations} == {"equipment-guide-2022"}
     assert sorted({p for c in answer.citations for p in c.pages}) == [2, 3]
     assert not any(s.text.endswith(":") for s in answer.sentences)  # never the lead-in
+
+
+# The workforce review of tests/corpus_factory.py: "Imaging Workforce Review 2017: Summary and
+# Recommendations", whose recommendations are labelled paragraphs on pages 3-4, after the
+# principles (A., B., C.) they rest on.
+REVIEW = "workforce-review-2017"
+LABELLED = [
+    "Recommendation 1: Train two hundred more reporting radiographers each year for ten years.",
+    "Recommendation 2: Fund a training academy in every imaging network.",
+    "Recommendation 3: Offer flexible rotas to radiographers who return from career breaks.",
+    "Recommendation 4: Publish vacancy rates for every network each quarter.",
+]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What are the recommendations of the Imaging Workforce Review 2017?",
+        "What does the Imaging Workforce Review recommend?",
+    ],
+)
+def test_a_named_documents_recommendations_are_its_labelled_series(assistant, question):
+    """The words that name the review match its title page and every page that repeats them,
+    and "recommendations" is a word of its title: searched with them, another document's list
+    answered. The review is also searched without its name, and its recommendations are the
+    "Recommendation N:" paragraphs, in order across the page break, not the principles listed
+    first under the same heading nor the paragraphs between them."""
+    answer = assistant.answer(question)
+
+    assert answer.outcome is Outcome.answered and answer.composition == "list"
+    assert [s.text for s in answer.sentences] == LABELLED
+    assert {c.doc_id for c in answer.citations} == {REVIEW}
+    assert sorted({p for c in answer.citations for p in c.pages}) == [3, 4]
+
+
+@pytest.mark.parametrize(
+    ("question", "name"),
+    [
+        # A title word before the name is what is asked of the document...
+        (
+            "What are the recommendations of the Data Driven Healthcare 2030 report?",
+            "data driven healthcar 2030",
+        ),
+        # ...and so is one lower-case title word after it; two or more continue the name.
+        ("What does the Imaging Workforce Review recommend?", "imag workforc review"),
+        (
+            "Who wrote the Data Driven Healthcare in 2030 summary and recommendations?",
+            "data driven healthcar 2030 summari recommend",
+        ),
+        # Capitals name; a question typed in lower case names nothing for certain.
+        ("what does the imaging workforce review recommend?", ""),
+    ],
+)
+def test_a_documents_name_is_its_capitalised_title_words_and_what_follows(question, name):
+    title_words = {
+        "data",
+        "driven",
+        "healthcar",
+        "2030",
+        "summari",
+        "recommend",
+        "report",
+        "imag",
+        "workforc",
+        "review",
+    }
+    assert " ".join(t for tokens in _name_words(question, title_words) for t in tokens) == name
+
+
+def test_labelled_series_answers_within_a_document_filter(assistant):
+    """Restricted to the review it names, the question is answered by the series too, not
+    declined ("not covered") while the nearest passages are the recommendations."""
+    answer = assistant.answer(
+        "What are the recommendations of the Imaging Workforce Review 2017?",
+        filters=SearchFilters(doc_ids=[REVIEW]),
+    )
+
+    assert answer.outcome is Outcome.answered, answer.reason
+    assert [s.text for s in answer.sentences] == LABELLED
 
 
 @pytest.mark.parametrize(
@@ -868,3 +947,23 @@ def test_the_embedder_remembers_a_query_until_told_to_forget(assistant):
     embedder.forget_queries()
     again = embedder.encode_query("How many CT scanners are there?")
     assert again is not first and float(again @ first) > 0.99
+
+
+def test_a_passage_headed_by_what_a_list_question_lists_ranks_up(assistant):
+    """Of two passages that match alike, the one whose section heading names what is listed
+    ("3 Recommendations" to "What are the recommendations...?") ranks first; the heading's
+    noun after a preposition does not count ("Priorities for imaging networks" heads
+    priorities, not networks)."""
+    hits = assistant.index.search("What does the review say?", k=2, mode=Mode.dense)
+    alike = [h.model_copy(update={"score": 1.0, "dense_score": 0.5}) for h in hits]
+    order = [h.passage.id for h in alike]
+
+    def headed(section: str, noun: str) -> list[str]:
+        second = alike[1].passage.model_copy(update={"section": section})
+        pair = [alike[0], alike[1].model_copy(update={"passage": second})]
+        return [h.passage.id for h in _rerank(pair, [], AnswerKind.list_, {}, noun=noun)]
+
+    assert headed("3 Recommendations", "recommendation") == order[::-1]
+    assert headed("3 Recommendations", "") == order
+    assert headed("8 Priorities for imaging networks", "priority") == order[::-1]
+    assert headed("8 Priorities for imaging networks", "network") == order

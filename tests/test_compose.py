@@ -530,3 +530,38 @@ def test_a_sentence_case_heading_over_bullets_leads_into_its_list(assistant):
     heading = next(s for s in sentences if s.text.startswith("Specific roles"))
     assert not compose_module.quotable(heading, AnswerKind.fact)
     assert not compose_module.quotable(heading, AnswerKind.list_)
+
+
+def _heading_of(assistant, heading: str) -> Sentence:
+    """The sentence that is the section heading `heading` in the generated corpus."""
+    for row in range(assistant.index.size):
+        hit = assistant.index.hit_at(row)
+        for sentence in assistant._sentences(hit):
+            if sentence.text == heading:
+                return sentence
+    pytest.fail(f"no heading {heading!r} in the generated corpus")
+
+
+@pytest.mark.parametrize(
+    ("heading", "noun", "first_items"),
+    [
+        # The review's labelled recommendations, over a page break and the paragraphs and
+        # subheadings between them; the principles (A., B., C.) listed first are not them.
+        ("3 Recommendations", "recommendation", ["Recommendation 1:", "Recommendation 4:"]),
+        # No item is labelled "Principle 1:": the principles are found as a plain list.
+        ("3 Recommendations", "principle", []),
+        # A series of another label: not what was asked for.
+        ("2 Recommendations", "recommendation", []),
+    ],
+)
+def test_series_is_the_items_labelled_by_what_the_question_lists(
+    assistant, heading, noun, first_items
+):
+    anchor = _heading_of(assistant, heading)
+    items = compose_module._series(anchor, assistant._neighbour, assistant._sentences, noun)
+
+    assert [s.text.split(" ", 2)[:2] for s in items[:1] + items[-1:]] == [
+        item.split() for item in first_items
+    ]
+    assert all(s.role == "item" and s.marker == "Recommendation" for s in items)
+    assert [s.number for s in items] == list(range(1, len(items) + 1))
