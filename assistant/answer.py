@@ -106,7 +106,7 @@ NEAREST = 3  # passages listed when the guidance does not cover the question
 NAMED_MIN = 0.3
 NAMED_SHARE = 0.5
 NAME_JOINERS = {"in", "and", "&", "of", "for", "the"}  # words within a document's name
-HEADING_WEIGHT = 0.1  # rerank boost of a passage whose section heading names what is listed
+HEADING_WEIGHT = 0.1  # rerank boost of a passage whose heading or lead-in names what is listed
 TITLE_WEIGHT = 0.2  # rerank boost of a document the question names (by its title's words)
 # For "when was it published?": a cover or imprint line (pages 1-2) with a year, and far more
 # one with a full date ("24 October 2022"): what a report prints there is its publication date,
@@ -868,6 +868,14 @@ def _rerank(
             best[pid] = max(best.get(pid, -1.0), sentence.score)
     top_fused = max((h.score for h in hits), default=1.0) or 1.0
     heads = noun_pattern(noun) if noun else None
+    # Passages whose heading, or a line leading into a list ("The key findings from this
+    # survey are:"), names what a list question lists.
+    listing = (
+        {h.passage.id for h in hits if heads.search(head_noun(h.passage.section or ""))}
+        | {s.hit.passage.id for s in scored if s.role == "lead-in" and heads.search(s.text)}
+        if heads
+        else set()
+    )
 
     def key(hit: Hit) -> float:
         dense = hit.dense_score if hit.dense_score is not None else -1.0
@@ -877,11 +885,7 @@ def _rerank(
             + RERANK_SENTENCE * sentence
             + RERANK_FUSED * hit.score / top_fused
             + TITLE_WEIGHT * named.get(hit.passage.doc_id, 0.0)
-            + (
-                HEADING_WEIGHT
-                if heads and heads.search(head_noun(hit.passage.section or ""))
-                else 0
-            )
+            + (HEADING_WEIGHT if hit.passage.id in listing else 0.0)
         )
 
     return sorted(hits, key=lambda h: (_reference_list(h), -key(h), h.rank))

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from assistant.answer import Assistant, _name_words, _names, _rerank
 from assistant.app import chat_markdown, citation_html, sources_html
 from assistant.cli import app as cli
-from assistant.compose import passage_sentences
+from assistant.compose import Sentence, passage_sentences
 from assistant.intent import AnswerKind, answer_kind
 from assistant.types import NO_DOCUMENTS, NOT_COVERED, Citation, Outcome
 from index.retrieve import bm25_tokenize
@@ -950,10 +950,10 @@ def test_the_embedder_remembers_a_query_until_told_to_forget(assistant):
 
 
 def test_a_passage_headed_by_what_a_list_question_lists_ranks_up(assistant):
-    """Of two passages that match alike, the one whose section heading names what is listed
-    ("3 Recommendations" to "What are the recommendations...?") ranks first; the heading's
-    noun after a preposition does not count ("Priorities for imaging networks" heads
-    priorities, not networks)."""
+    """Of two passages that match alike, the one whose section heading (or a lead-in) names
+    what is listed ("3 Recommendations" to "What are the recommendations...?") ranks first;
+    a heading's noun after a preposition does not count ("Priorities for imaging networks"
+    heads priorities, not networks)."""
     hits = assistant.index.search("What does the review say?", k=2, mode=Mode.dense)
     alike = [h.model_copy(update={"score": 1.0, "dense_score": 0.5}) for h in hits]
     order = [h.passage.id for h in alike]
@@ -967,3 +967,9 @@ def test_a_passage_headed_by_what_a_list_question_lists_ranks_up(assistant):
     assert headed("3 Recommendations", "") == order
     assert headed("8 Priorities for imaging networks", "priority") == order[::-1]
     assert headed("8 Priorities for imaging networks", "network") == order
+
+    # A line leading into a list that names them counts as its heading would.
+    lead_in = Sentence(hit=alike[1], start=0, end=1, role="lead-in", text="The key findings are:")
+    found = _rerank(alike, [lead_in], AnswerKind.list_, {}, noun="finding")
+    assert [h.passage.id for h in found] == order[::-1]
+    assert [h.passage.id for h in _rerank(alike, [lead_in], AnswerKind.list_, {})] == order
