@@ -129,8 +129,10 @@ _LIST_NOUN = re.compile(
     r"^\s*(?:what|which)\s+(?:(?:are|were)\s+)?(?:the\s+)?"
     r"(?:(?:key|main|most|common|major|\w+est|two|three|four|five|six|seven|eight|nine|ten)\s+)*"
     # (Up to two words before the noun, not a verb: "What should imaging networks
-    # prioritise?" lists priorities, not networks.)
-    r"(?:(?!(?:do|does|did|should|would|will|can|could|must|may|might|is|was|has|have|had)\b)"
+    # prioritise?" lists priorities, not networks; nor a relative pronoun: "Name the body
+    # that chairs..." lists no chairs.)
+    r"(?:(?!(?:do|does|did|should|would|will|can|could|must|may|might|is|was|has|have|had|"
+    r"that|which|who)\b)"
     r"[a-z]+\s+){0,2}?(?P<noun>[a-z]{3,}s)\b",
     re.IGNORECASE,
 )
@@ -141,7 +143,12 @@ def list_noun(question: str) -> str:
     "theme", "What are the key drivers of..." -> "driver"), or ""."""
     # "Give me the roles..." asks as "What are the roles..."; "What kinds of attitudes..."
     # lists attitudes, not kinds.
-    question = re.sub(r"^\s*give\s+me\s+", "What are ", question, flags=re.IGNORECASE)
+    question = re.sub(
+        r"^\s*(?:give\s+me|list|name)\s+(?:all\s+)?",
+        "What are ",
+        question,
+        flags=re.IGNORECASE,
+    )
     question = re.sub(r"\b(?:kinds?|types?|sorts?)\s+of\s+", "", question, count=1, flags=re.I)
     match = _LIST_NOUN.match(question)
     noun = match["noun"].lower() if match else ""

@@ -111,6 +111,9 @@ def test_sentences_that_lean_on_the_one_before(text, expected):
         ("What is a CDC?", ""),
         ("What kinds of staff attitudes hold back new technology?", "attitude"),
         ("Give me the organisations that should read the report.", "organisation"),
+        ("List the topics the questionnaire asked team leads about.", "topic"),
+        ("Name all the networks that took part.", "network"),
+        ("Name the body that chairs the board.", ""),
         ("What should imaging networks prioritise?", ""),
     ],
 )
