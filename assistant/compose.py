@@ -716,9 +716,15 @@ def _best_list(
             continue
         # Items labelled by what is asked ("Recommendation 1:") after the anchor are its list;
         # else a heading over headings one level down lists them ("Priorities for ...": each
-        # priority a heading over its paragraphs).
+        # priority a heading over its paragraphs), when it names what the question lists, or
+        # the question names nothing ("What should networks prioritise?").
         items = _series(anchor, neighbours, sentences_of, noun) if noun else []
-        if not items and subheadings and _is_heading(anchor):
+        if (
+            not items
+            and subheadings
+            and _is_heading(anchor)
+            and (names is None or names.search(head_noun(anchor.text)))
+        ):
             items = subheadings(anchor)
         items = items or _list_items(anchor, neighbours, sentences_of, names_another)
         # (A list whose items repeat is a table's cells: "– link", "– link".)

@@ -297,13 +297,33 @@ def test_a_heading_names_what_it_lists_by_its_head_noun(assistant, question, lis
         assert composition.sentences[0].text == best.text
 
 
+@pytest.mark.parametrize(
+    ("question", "lists"),
+    [
+        ("What should imaging networks prioritise?", True),  # the question names nothing
+        ("What priorities should imaging networks set?", True),
+        # The question names what it lists, and the heading names something else.
+        ("What topics should imaging networks discuss?", False),
+    ],
+)
+def test_a_heading_lists_its_subheadings_only_if_it_names_what_is_asked(assistant, question, lists):
+    """However well '8 Priorities for imaging networks' matches, its subheadings are
+    priorities: a list of them does not answer a question about topics."""
+    best, scored = _priorities_and_another(assistant, heading_own=0.9)
+    composition = _list_answer(assistant, scored, question)
+
+    assert (composition.method == "list") is lists
+    first = "8.1 Shared reporting worklists" if lists else best.text
+    assert composition.sentences[0].text == first
+
+
 def test_a_list_whose_anchor_is_about_something_else_does_not_answer(assistant):
-    """'8 Priorities for imaging networks' may score well enough to answer "What are the
-    recommendations of the hospice report?" by the model's cosine alone, but neither the
-    heading nor the sentences around it use a word of that question: its subheadings list
-    something else, and the best sentence answers instead."""
+    """'8 Priorities for imaging networks' may score well enough to answer "What should
+    hospices focus on?" (which names nothing that a heading could name) by the model's cosine
+    alone, but neither the heading nor the sentences around it use a word of that question:
+    its subheadings list something else, and the best sentence answers instead."""
     best, scored = _priorities_and_another(assistant, heading_own=0.8)
-    question = "What are the recommendations of the hospice report?"
+    question = "What should hospices focus on?"
 
     def answer(about):
         return _list_answer(assistant, scored, question, about=about)
