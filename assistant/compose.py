@@ -714,6 +714,11 @@ def _best_list(
         # staff group" to "What are the recommendations of the ... report?").
         if about is not None and not about(_context(anchor, scored)):
             continue
+        # A labelled item ("Recommendation 3:") answers a question that does not ask for the
+        # series by its label ("What does HEE recommend about pay?") as a sentence, not with
+        # every other item of its series.
+        if anchor.role == "item" and anchor.number is not None and anchor.marker.lower() != noun:
+            continue
         # Items labelled by what is asked ("Recommendation 1:") after the anchor are its list;
         # else a heading over headings one level down lists them ("Priorities for ...": each
         # priority a heading over its paragraphs), when it names what the question lists, or

@@ -491,6 +491,19 @@ def test_a_documents_name_is_its_capitalised_title_words_and_what_follows(questi
     assert " ".join(t for tokens in _name_words(question, title_words) for t in tokens) == name
 
 
+def test_a_question_about_one_labelled_item_gets_that_item_not_its_series(assistant):
+    """'Recommendation 3:' answers what the review recommends for returners; the question does
+    not ask for the recommendations as such, so the other three stay out."""
+    answer = assistant.answer(
+        "What does the review recommend for radiographers returning from career breaks?"
+    )
+
+    assert answer.outcome is Outcome.answered and answer.composition == "sentence"
+    texts = [s.text for s in answer.sentences]
+    assert LABELLED[2] in texts
+    assert not set(texts) & {LABELLED[0], LABELLED[1], LABELLED[3]}
+
+
 def test_labelled_series_answers_within_a_document_filter(assistant):
     """Restricted to the review it names, the question is answered by the series too, not
     declined ("not covered") while the nearest passages are the recommendations."""
