@@ -42,7 +42,10 @@ _NUMBER = re.compile(
     r"\bhow\s+(?:many|much|long|often|big|large|far|quickly|fast)\b"
     r"|\bwhat\s+(?:proportion|percentage|per\s*cent|share|fraction|number|size|cost|amount|"
     r"ratio|rate|total|figure|level|budget|salary|price|investment)\b"
-    r"|\bby\s+how\s+much\b|\bwhat\s+is\s+the\s+(?:total|number)\b",
+    r"|\bby\s+how\s+much\b|\bwhat\s+is\s+the\s+(?:total|number)\b"
+    # "What does a PACS contract cost per study?", "What do trusts spend on outsourcing?"
+    r"|^\s*what\s+(?:does|do|did|will|would)\s+(?:\S+\s+){1,8}?(?:cost|spend|earn)\b"
+    r"(?!\s+(?:\S+\s+)?time\b)",
     re.IGNORECASE,
 )
 _DEFINITION = re.compile(

@@ -34,6 +34,8 @@ from assistant.intent import (
         ),
         ("How fast is demand for CT rising?", AnswerKind.number, "rate"),
         ("How quickly must reports be issued?", AnswerKind.number, ""),
+        ("What does a cloud PACS contract cost per study?", AnswerKind.number, "money"),
+        ("What do trusts spend on outsourced reporting?", AnswerKind.number, "money"),
     ],
 )
 def test_number_questions_say_which_unit_they_want(question, kind, unit):
@@ -96,6 +98,13 @@ def test_a_sentence_holding_a_list_is_recognised(text, expected):
 )
 def test_sentences_that_lean_on_the_one_before(text, expected):
     assert leans_back(text) is expected
+
+
+def test_spending_time_is_not_a_number_question():
+    """Asked what something costs or what is spent on it, a figure is wanted; not when the
+    spending is of time."""
+    assert answer_kind("What do networks spend their time on?") is AnswerKind.fact
+    assert answer_kind("What did the programme cost?") is AnswerKind.number
 
 
 @pytest.mark.parametrize(
