@@ -860,7 +860,8 @@ def _rerank(
 ) -> list[Hit]:
     """Return the candidates ordered by their dense cosine plus their best sentence's score
     (a passage with no quotable sentence, such as a title page, counts NO_SENTENCE lower),
-    plus a boost for the documents the question names."""
+    plus a boost for the documents the question names and, for a list question listing
+    `noun`, for passages whose heading or a lead-in names it."""
     best: dict[str, float] = {}
     for sentence in scored:
         if quotable(sentence, kind):
@@ -908,9 +909,7 @@ def _name_words(question: str, naming: set[str]) -> list[list[str]]:
     run: list[tuple[bool, list[str]]] = []  # (capitalised, tokens) of each title word
 
     def close() -> None:
-        first = next((n for n, (capital, _) in enumerate(run) if capital), None)
-        if first is None:
-            return
+        first = next((n for n, (capital, _) in enumerate(run) if capital), len(run))
         after = [tokens for capital, tokens in run[first:] if not capital]
         names.extend(tokens for capital, tokens in run[first:] if capital or len(after) >= 2)
         run.clear()
@@ -920,7 +919,6 @@ def _name_words(question: str, naming: set[str]) -> list[list[str]]:
             run.append((n > 0 and (word[:1].isupper() or any(c.isdigit() for c in word)), tokens))
         elif word.lower() not in NAME_JOINERS:
             close()
-            run.clear()
     close()
     return names
 
