@@ -106,6 +106,7 @@ NEAREST = 3  # passages listed when the guidance does not cover the question
 NAMED_MIN = 0.3
 NAMED_SHARE = 0.5
 NAME_JOINERS = {"in", "and", "&", "of", "for", "the"}  # words within a document's name
+LEAD_IN_DEPTH = 10  # reranked passages whose lead-ins naming what is listed may anchor a list
 HEADING_WEIGHT = 0.1  # rerank boost of a passage whose heading or lead-in names what is listed
 TITLE_WEIGHT = 0.2  # rerank boost of a document the question names (by its title's words)
 # For "when was it published?": a cover or imprint line (pages 1-2) with a year, and far more
@@ -300,11 +301,13 @@ class Assistant:
             s.with_(score=s.score + _cover_bonus(s)) if s.hit.passage.id in cover_ids else s
             for s in plain
         ]
+        noun = list_noun(expansion.question) if kind is AnswerKind.list_ else ""
         if mode is Mode.hybrid:
-            noun = list_noun(expansion.question) if kind is AnswerKind.list_ else ""
             hits = _rerank(hits, scored, kind, named, noun=noun)
-        hits = _demote_superseded(hits)[:k]
-        hits = [hit.model_copy(update={"rank": rank}) for rank, hit in enumerate(hits, start=1)]
+        ranked = _demote_superseded(hits)
+        hits = [
+            hit.model_copy(update={"rank": rank}) for rank, hit in enumerate(ranked[:k], start=1)
+        ]
 
         # Judge the evidence.
         pool = {hit.passage.id: hit for hit in hits[:SENTENCE_POOL]}
@@ -317,6 +320,8 @@ class Assistant:
             )
             for s in pooled
         ]
+        if noun and mode is Mode.hybrid:
+            candidates += _lead_ins(ranked[len(pool) : LEAD_IN_DEPTH], scored, noun)
         # (The not-covered signals judge the sentences as scored, before the rank bonus.)
         signals, unknown, missing = self._signals(
             expansion, hits, [s for s in plain if s.hit.passage.id in pool], kind
@@ -893,6 +898,23 @@ def _rerank(
 
 
 REFERENCE_LIST = re.compile(r"^\W*(?:\d+\W*)?(?:references|bibliography|endnotes)\b", re.I)
+
+
+def _lead_ins(deeper: list[Hit], scored: list[Sentence], noun: str) -> list[Sentence]:
+    """Return the lead-ins of these passages (ranked below those that answer) that name what a
+    list question lists ("The key findings from this survey are:" to "What are the key
+    findings...?"), each ranked as its passage: they may lead to the list, judged by their own
+    score like every list anchor, though their passage's other sentences do not answer."""
+    names = noun_pattern(noun)
+    at = {
+        hit.passage.id: hit.model_copy(update={"rank": rank})
+        for rank, hit in enumerate(deeper, start=SENTENCE_POOL + 1)
+    }
+    return [
+        s.with_(hit=at[s.hit.passage.id], own=s.score)
+        for s in scored
+        if s.hit.passage.id in at and s.role == "lead-in" and names.search(s.text)
+    ]
 
 
 def _name_words(question: str, naming: set[str]) -> list[list[str]]:

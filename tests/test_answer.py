@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from assistant.answer import Assistant, _name_words, _names, _rerank
+from assistant.answer import Assistant, _lead_ins, _name_words, _names, _rerank
 from assistant.app import chat_markdown, citation_html, sources_html
 from assistant.cli import app as cli
 from assistant.compose import Sentence, passage_sentences
@@ -986,3 +986,19 @@ def test_a_passage_headed_by_what_a_list_question_lists_ranks_up(assistant):
     found = _rerank(alike, [lead_in], AnswerKind.list_, {}, noun="finding")
     assert [h.passage.id for h in found] == order[::-1]
     assert [h.passage.id for h in _rerank(alike, [lead_in], AnswerKind.list_, {})] == order
+
+
+def test_a_deeper_passages_lead_in_naming_what_is_listed_may_anchor_the_list(assistant):
+    """Below the passages that answer, a lead-in that names what the question lists ("Three
+    themes emerged from the review:") is still offered as a list's anchor, ranked as its
+    passage; a lead-in naming other things is not."""
+    hit = next(
+        h
+        for h in (assistant.index.hit_at(row) for row in range(assistant.index.size))
+        if "Three themes emerged" in h.passage.text
+    )
+    sentences = assistant._sentences(hit)
+
+    found = _lead_ins([hit], sentences, "theme")
+    assert [(s.text, s.hit.rank) for s in found] == [("Three themes emerged from the review:", 6)]
+    assert _lead_ins([hit], sentences, "priority") == []
