@@ -563,7 +563,7 @@ def _sentence_starting(assistant, start: str) -> Sentence:
 
 
 @pytest.mark.parametrize(
-    ("heading", "noun", "first_items"),
+    ("start", "noun", "first_items"),
     [
         # The review's labelled recommendations, over a page break and the paragraphs and
         # subheadings between them; the principles (A., B., C.) listed first are not them.
@@ -578,9 +578,9 @@ def _sentence_starting(assistant, start: str) -> Sentence:
     ],
 )
 def test_series_is_the_items_labelled_by_what_the_question_lists(
-    assistant, heading, noun, first_items
+    assistant, start, noun, first_items
 ):
-    anchor = _sentence_starting(assistant, heading)
+    anchor = _sentence_starting(assistant, start)
     items = compose_module._series(anchor, assistant._neighbour, assistant._sentences, noun)
 
     assert [s.text.split(" ", 2)[:2] for s in items[:1] + items[-1:]] == [
