@@ -280,8 +280,7 @@ class Assistant:
         )
         query = self.index.embedder.encode_query(expansion.dense_query)
         named = self._named_documents(expansion.question)
-        if named:
-            hits = self._merge(hits, self._within_named(expansion, named, filters, mode), query)
+        hits = self._merge(hits, self._within_named(expansion, named, filters, mode), query)
         publication = (
             kind is AnswerKind.date
             and bool(PUBLICATION.search(question))
@@ -321,7 +320,7 @@ class Assistant:
             for s in pooled
         ]
         if noun and mode is Mode.hybrid:
-            candidates += _lead_ins(ranked[len(pool) : LEAD_IN_DEPTH], scored, noun)
+            candidates += _lead_ins(ranked, len(pool), scored, noun)
         # (The not-covered signals judge the sentences as scored, before the rank bonus.)
         signals, unknown, missing = self._signals(
             expansion, hits, [s for s in plain if s.hit.passage.id in pool], kind
@@ -596,7 +595,7 @@ class Assistant:
         docs = [d for d, share in named.items() if share >= max(NAMED_MIN, top * NAMED_SHARE)]
         if filters is not None and filters.doc_ids:
             docs = [d for d in docs if d in filters.doc_ids]
-        asked = bm25_tokenize([expansion.question])[0]
+        asked = self._token_lists([expansion.question])[0]
         naming = self._naming_words(asked)
         naming &= {t for w in _name_words(expansion.question, naming) for t in w}
         if not docs or not naming or not set(asked) - naming:
@@ -900,15 +899,18 @@ def _rerank(
 REFERENCE_LIST = re.compile(r"^\W*(?:\d+\W*)?(?:references|bibliography|endnotes)\b", re.I)
 
 
-def _lead_ins(deeper: list[Hit], scored: list[Sentence], noun: str) -> list[Sentence]:
-    """Return the lead-ins of these passages (ranked below those that answer) that name what a
-    list question lists ("The key findings from this survey are:" to "What are the key
-    findings...?"), each ranked as its passage: they may lead to the list, judged by their own
-    score like every list anchor, though their passage's other sentences do not answer."""
+def _lead_ins(
+    ranked: list[Hit], answering: int, scored: list[Sentence], noun: str
+) -> list[Sentence]:
+    """Return the lead-ins of the reranked passages after the `answering` ones, down to
+    LEAD_IN_DEPTH, that name what a list question lists ("The key findings from this survey
+    are:" to "What are the key findings...?"), each ranked as its passage: they may lead to the
+    list, judged by their own score like every list anchor, though their passage's other
+    sentences do not answer."""
     names = noun_pattern(noun)
     at = {
         hit.passage.id: hit.model_copy(update={"rank": rank})
-        for rank, hit in enumerate(deeper, start=SENTENCE_POOL + 1)
+        for rank, hit in enumerate(ranked[answering:LEAD_IN_DEPTH], start=answering + 1)
     }
     return [
         s.with_(hit=at[s.hit.passage.id], own=s.score)

@@ -819,18 +819,9 @@ def _series(
     """
     if anchor.role == "item":
         return []
-    own = sentences_of(anchor.hit)
-    sequence = [s for s in own if s.start > anchor.start]
-    hit, before = anchor.hit, {normalise(s.text) for s in own}
-    for _ in range(MAX_SERIES_PASSAGES):
-        found = neighbours(hit, 1)
-        if found is None:
-            break
-        sentences = sentences_of(found)
-        keys = [normalise(s.text) for s in sentences]
-        overlap = next((i for i, key in enumerate(keys) if not _carried(key, before)), len(keys))
-        sequence += sentences[overlap:]
-        hit, before = found, set(keys)
+    passages = [anchor.hit, *_passages_from(anchor.hit, neighbours, 1, MAX_SERIES_PASSAGES)]
+    up_to_anchor = sum(s.start <= anchor.start for s in sentences_of(anchor.hit))
+    sequence = _in_order(passages, sentences_of)[up_to_anchor:]
     first = next(
         (
             i
@@ -847,6 +838,35 @@ def _series(
     return items[:MAX_SERIES] if len(items) >= 2 else []
 
 
+def _passages_from(
+    hit: Hit, neighbours: Callable[[Hit, int], Hit | None], step: int, count: int
+) -> list[Hit]:
+    """Return up to `count` passages after (step 1) or before (-1) a hit's in its document,
+    nearest first."""
+    found: list[Hit] = []
+    for _ in range(count):
+        nearest = neighbours(found[-1] if found else hit, step)
+        if nearest is None:
+            break
+        found.append(nearest)
+    return found
+
+
+def _in_order(passages: list[Hit], sentences_of: Callable[[Hit], list[Sentence]]) -> list[Sentence]:
+    """Return the sentences of consecutive passages in document order. A passage starts with
+    the last sentences of the one before it: those are skipped. (A sentence printed twice,
+    such as a table's cell repeated in two rows, is kept.)"""
+    sequence: list[Sentence] = []
+    before: set[str] = set()
+    for hit in passages:
+        sentences = sentences_of(hit)
+        keys = [normalise(s.text) for s in sentences]
+        overlap = next((i for i, key in enumerate(keys) if not _carried(key, before)), len(keys))
+        sequence += sentences[overlap:]
+        before = set(keys)
+    return sequence
+
+
 def _list_items(
     anchor: Sentence,
     neighbours: Callable[[Hit, int], Hit | None],
@@ -856,27 +876,13 @@ def _list_items(
     """Return the items of the list an anchor belongs to (or leads into), in document order."""
     # The passages the list may run across, in order: the anchor's, and those after it (and,
     # for an item anchor, before it, since the list may have started earlier).
-    passages = [anchor.hit]
-    for step in (1, -1) if anchor.role == "item" else (1,):
-        hit = anchor.hit
-        for _ in range(MAX_LIST_PASSAGES):
-            found = neighbours(hit, step)
-            if found is None:
-                break
-            passages = [*passages, found] if step == 1 else [found, *passages]
-            hit = found
+    passages = [anchor.hit, *_passages_from(anchor.hit, neighbours, 1, MAX_LIST_PASSAGES)]
+    if anchor.role == "item":
+        earlier = _passages_from(anchor.hit, neighbours, -1, MAX_LIST_PASSAGES)
+        passages = [*reversed(earlier), *passages]
 
     # Walk the sentences in order, keeping the items of the anchor's kind of marker.
-    # (A passage starts with the last sentences of the one before it: those are skipped. A
-    # sentence printed twice, such as a table's cell repeated in two rows, is kept.)
-    sequence: list[Sentence] = []
-    before: set[str] = set()
-    for hit in passages:
-        sentences = sentences_of(hit)
-        keys = [normalise(s.text) for s in sentences]
-        overlap = next((i for i, key in enumerate(keys) if not _carried(key, before)), len(keys))
-        sequence += sentences[overlap:]
-        before = set(keys)
+    sequence = _in_order(passages, sentences_of)
     # The anchor itself, or its copy in a neighbour's overlap (kept once, where first seen).
     anchor_key = (anchor.hit.passage.doc_id, normalise(anchor.text))
     at = next(

@@ -999,6 +999,7 @@ def test_a_deeper_passages_lead_in_naming_what_is_listed_may_anchor_the_list(ass
     )
     sentences = assistant._sentences(hit)
 
-    found = _lead_ins([hit], sentences, "theme")
+    ranked = [assistant.index.hit_at(0)] * 5 + [hit]  # five answering passages above it
+    found = _lead_ins(ranked, 5, sentences, "theme")
     assert [(s.text, s.hit.rank) for s in found] == [("Three themes emerged from the review:", 6)]
-    assert _lead_ins([hit], sentences, "priority") == []
+    assert _lead_ins(ranked, 5, sentences, "priority") == []
