@@ -187,7 +187,13 @@ def _role(
     # Information Officers", "4. Establishing the NHS Digital Academy"), and even when its
     # words recur on many pages ("• Clinical coding", a heading elsewhere): running headers
     # and footers carry no bullet.
-    item = first and not CAPTION.match(text) and "http" not in text
+    # (A numbered heading, "4. Next steps", is the passage's section, not an item.)
+    item = (
+        first
+        and not CAPTION.match(text)
+        and "http" not in text
+        and text != " ".join((hit.passage.section or "").split())
+    )
     bullet = prefix.strip()
     if item and bullet:
         enumerated = ENUMERATOR.match(f"{bullet} ")
@@ -608,6 +614,24 @@ def _preferred(
                 if kind_strength(sentence.text, kind, unit) >= strength:
                     return sentence
     return ranked[0]
+
+
+def headed_by(
+    items: Sequence[Sentence], noun: str, sentences_of: Callable[[Hit], list[Sentence]]
+) -> bool:
+    """Return whether a list names `noun` where it starts: in its first item's label
+    ("Recommendation 1: ..."), in the heading over it, or in the line leading into it
+    ("The key findings from this survey are:")."""
+    if not items or not noun:
+        return False
+    first, names = items[0], noun_pattern(noun)
+    before = [s for s in sentences_of(first.hit) if s.end <= first.start]
+    lead = before[-1].text if before and before[-1].role in ("lead-in", "prose") else ""
+    return bool(
+        names.search(first.marker)
+        or names.search(head_noun(first.hit.passage.section or ""))
+        or (lead and names.search(lead))
+    )
 
 
 def _previous(sentence: Sentence, sentences_of: Callable[[Hit], list[Sentence]]) -> Sentence | None:

@@ -588,3 +588,18 @@ def test_series_is_the_items_labelled_by_what_the_question_lists(
     ]
     assert all(s.role == "item" and s.marker == "Recommendation" for s in items)
     assert [s.number for s in items] == list(range(1, len(items) + 1))
+
+
+def test_a_numbered_heading_is_its_passages_section_not_a_list_item(assistant):
+    """ "4. Next steps" opens its paragraph with a number, as list items do; it is the
+    passage's section heading, so it never answers, while "1. Train..." under it is an item."""
+    hit = assistant.index.hit_at(0)
+    text = "4. Next steps\n\n1. Train more reporting radiographers in every network."
+    passage = hit.passage.model_copy(update={"text": text, "section": "4. Next steps"})
+    sentences = passage_sentences(hit.model_copy(update={"passage": passage}), boilerplate=set())
+
+    assert [(s.text, s.role) for s in sentences] == [
+        ("4. Next steps", "label"),
+        ("1. Train more reporting radiographers in every network.", "item"),
+    ]
+    assert not compose_module.quotable(sentences[0], AnswerKind.list_)
