@@ -28,12 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.calibrate import ruled_out
+from assistant.calibrate import answers, ruled_out
 from assistant.compose import (
     TABLE_CAPTION,
     Sentence,
     compose,
     head_noun,
+    headed_by,
     leans_back,
     normalise,
     page_at,
@@ -332,6 +333,9 @@ class Assistant:
         # gives the date or number asked for is itself evidence, and calibration must see it for
         # every question. Other answers are composed only when they will be given.
         wants_figure = kind in _WANTED
+        # A list question that asks for nothing but its noun ("What are the key findings?")
+        # is judged by whether the list found is headed by that noun (calibrate.ruled_in).
+        bare = bool(noun) and self._asks_only_for(expansion.question, noun)
         composition = (
             compose(
                 candidates,
@@ -344,9 +348,17 @@ class Assistant:
                 names_another=lambda heading: self._names_another(heading, expansion.question),
                 about=lambda text: self._on_topic(text, expansion.question),
             )
-            if hits and (wants_figure or (confidence >= threshold and not ruled_out(signals)))
+            if hits
+            and (wants_figure or bare or (confidence >= threshold and not ruled_out(signals)))
             else None
         )
+        if kind is AnswerKind.list_:
+            signals["listed"] = float(
+                bare
+                and composition is not None
+                and composition.method == "list"
+                and headed_by(composition.sentences, noun, self._sentences)
+            )
         if hits:
             # Figure: 0 when a date or number question's answer gives no date or number in a
             # sentence about the question (a rule, like years: see calibrate.ruled_out).
@@ -362,7 +374,7 @@ class Assistant:
             threshold=threshold,
             threshold_source=source,
         )
-        if confidence < threshold or ruled_out(signals):
+        if not answers(signals, confidence, threshold):
             composition = None
 
         # Cite: the chosen sentences' passages, or the nearest passages when not covered.
@@ -549,8 +561,9 @@ class Assistant:
 
     def _on_topic(self, text: str, question: str) -> bool:
         """Return whether a sentence uses one of the question's words, other than those that
-        name a document (True when the question has no such word)."""
-        asked = set(self._tokens([question])[0]) - _ASKING
+        name a document or ask for any list ("key", "main": True when the question has no
+        other word)."""
+        asked = set(self._tokens([question])[0]) - _ASKING - _BARE_WORDS
         asked -= self._naming_words(asked)
         if not asked:
             return True
@@ -623,6 +636,13 @@ class Assistant:
             dense = float(np.dot(self.index.dense.reconstruct(hit.row), query))
             merged.append(hit.model_copy(update={"dense_score": dense, "rank": len(merged) + 1}))
         return merged
+
+    def _asks_only_for(self, question: str, noun: str) -> bool:
+        """Return whether a list question's words are only its noun, words that name a
+        document, and words any list question may use ("key", "main", "the report")."""
+        asked = set(self._token_lists([question])[0])
+        rest = asked - self._naming_words(asked) - _BARE_WORDS - set(bm25_tokenize([noun])[0])
+        return bool(asked) and not rest
 
     def _naming_words(self, tokens: Iterable[str]) -> set[str]:
         """Return the tokens that name documents: words of some, but at most half, of the
@@ -852,6 +872,19 @@ class Assistant:
             entry = self.index.meta.documents[successor].entry
             return f"{entry.title} ({entry.published:%B %Y})"
         return successor
+
+
+# Words a question for a whole list may use besides its noun: "What are the key findings of
+# the report?", "List the main recommendations in this document".
+_BARE_WORDS = frozenset(
+    bm25_tokenize(
+        [
+            "what which tell me key main principal major overall all list name give set out "
+            "made make report "
+            "document paper review survey summary guidance guide strategy plan"
+        ]
+    )[0]
+)
 
 
 def _rerank(

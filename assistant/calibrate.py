@@ -6,7 +6,7 @@ question's rarer words that the evidence contains, how far the dense and keyword
 agree, the share of its specialist words that the index uses, and the share of what it names
 that the evidence mentions. Their weighted sum is the answer's confidence; below the threshold,
 the guidance is taken not to cover the question. Two rules decline whatever the confidence
-(`ruled_out`). Calibration picks the weights from a small grid and the threshold for them by
+(`ruled_out`); one answers whatever it (`ruled_in`). Calibration picks the weights from a small grid and the threshold for them by
 CALIBRATION_RULE, on development questions only (never on a holdout set).
 """
 
@@ -41,8 +41,9 @@ CALIBRATION_RULE = (
     "that must stay answered, placed mid-gap below it. The weighting that declines the most wins; "
     "ties go to the widest gap between the answered and the declined, then to the simplest. "
     "Questions declined by rule whatever the threshold (the evidence never mentions a year the "
-    "question names, or the answer to a date or number question gives none) take no part in "
-    "choosing it."
+    "question names, or the answer to a date or number question gives none), or answered by "
+    "rule (a list question that asks for nothing but what its list is headed by), take no "
+    "part in choosing it."
 )
 
 
@@ -52,6 +53,20 @@ def ruled_out(signals: Mapping[str, float]) -> bool:
     number question gives no date or number in a sentence about the question (signal 'figure'
     0)."""
     return signals.get("years", 1.0) < 1.0 or signals.get("figure", 1.0) < 1.0
+
+
+def ruled_in(signals: Mapping[str, float]) -> bool:
+    """Return whether the evidence passes the rule that answers whatever the threshold: a
+    list question that asks for nothing but what the answer's list is headed by ("What are
+    the recommendations?" under a filter, answered by "Recommendation 1: ...", signal
+    'listed' 1). Short questions embed poorly, so their cosines say little; the heading says
+    what the list is. A rule that declines (`ruled_out`) still wins."""
+    return signals.get("listed", 0.0) >= 1.0 and not ruled_out(signals)
+
+
+def answers(signals: Mapping[str, float], confidence: float, threshold: float) -> bool:
+    """Return whether evidence with these signals and confidence is given as an answer."""
+    return not ruled_out(signals) and (confidence >= threshold or ruled_in(signals))
 
 
 def choose_threshold(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +28,7 @@ from assistant.calibrate import (
     choose_weights,
     confidence,
     predicted_rates,
+    ruled_in,
     ruled_out,
     store_calibration,
 )
@@ -217,8 +218,8 @@ def _calibrate(
     # (A question declined by rule whatever the threshold takes no part in choosing it.)
     answerable = [r.systems[Mode.hybrid].signals for r in probe if r.answerable]
     out_of_scope = [r.systems[Mode.hybrid].signals for r in probe if not r.answerable]
-    judged_answerable = [s for s in answerable if not ruled_out(s)]
-    judged_out_of_scope = [s for s in out_of_scope if not ruled_out(s)]
+    judged_answerable = [s for s in answerable if not ruled_out(s) and not ruled_in(s)]
+    judged_out_of_scope = [s for s in out_of_scope if not ruled_out(s) and not ruled_in(s)]
     if not answerable or not out_of_scope:
         raise IgaError(
             f"calibration needs both answerable and out-of-scope questions, and set "
@@ -227,8 +228,8 @@ def _calibrate(
         )
     weights, threshold = choose_weights(judged_answerable, judged_out_of_scope)
     answered, declined = predicted_rates(
-        [-math.inf if ruled_out(s) else confidence(s, weights) for s in answerable],
-        [-math.inf if ruled_out(s) else confidence(s, weights) for s in out_of_scope],
+        [_ruled(s, weights) for s in answerable],
+        [_ruled(s, weights) for s in out_of_scope],
         threshold,
     )
     calibration = Calibration(
@@ -261,6 +262,13 @@ def _calibrate(
         declined_after=declined,
     )
     return assistant.with_index(calibrated), record
+
+
+def _ruled(signals: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    """Return the confidence a threshold is compared with, a rule's verdict as -inf or inf."""
+    if ruled_out(signals):
+        return -math.inf
+    return math.inf if ruled_in(signals) else confidence(signals, weights)
 
 
 def _progress(console: Console | None) -> Progress:

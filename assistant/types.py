@@ -110,7 +110,9 @@ class Evidence(BaseModel):
         "evidence mentions), 'years' "
         "(share of the years the question names that the evidence mentions: below 1, not "
         "covered), 'figure' (1 when the answer to a date or number question gives a date or a "
-        "number, or the question is of another kind: 0, not covered).",
+        "number, or the question is of another kind: 0, not covered), 'listed' (list questions: 1 "
+        "when the question asks for nothing but what heads the answer's list, 'What are the "
+        "recommendations?' answered by 'Recommendation 1: ...': covered).",
     )
     confidence: float | None = Field(
         default=None, description="Dense cosine plus the weighted signals; compared to threshold."

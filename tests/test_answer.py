@@ -517,6 +517,31 @@ def test_labelled_series_answers_within_a_document_filter(assistant):
 
 
 @pytest.mark.parametrize(
+    "question", ["What are the recommendations?", "List the main recommendations of the report."]
+)
+def test_a_bare_list_question_is_answered_by_the_list_its_noun_heads(assistant, question):
+    """A question that asks for nothing but "the recommendations", within one document,
+    embeds too vaguely for its cosines to clear the not-covered threshold; the series
+    labelled "Recommendation N:" is what it asks for, and answers it by rule."""
+    answer = assistant.answer(question, filters=SearchFilters(doc_ids=[REVIEW]))
+
+    assert answer.outcome is Outcome.answered, answer.reason
+    assert answer.evidence.signals["listed"] == 1.0
+    assert [s.text for s in answer.sentences] == LABELLED
+
+
+def test_a_list_question_naming_more_than_its_noun_is_not_answered_by_the_rule(assistant):
+    """ "Recommendations for pathology networks" asks more than any heading names: the list
+    found answers only if the evidence clears the threshold, as for any question."""
+    answer = assistant.answer(
+        "What are the recommendations for pathology laboratories?",
+        filters=SearchFilters(doc_ids=[REVIEW]),
+    )
+
+    assert answer.evidence.signals["listed"] == 0.0
+
+
+@pytest.mark.parametrize(
     "question",
     ["Which new roles will imaging networks need?", "Give me the new roles imaging networks need."],
 )

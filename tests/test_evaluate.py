@@ -11,7 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from assistant.baseline import CHUNK_CHARS, OVERLAP_CHARS, chunk_pages
-from assistant.calibrate import choose_threshold, choose_weights, confidence
+from assistant.calibrate import answers, choose_threshold, choose_weights, confidence
 from assistant.cli import app
 from assistant.eval_types import BASELINE, EvalResults, EvalSuite
 from assistant.metrics import ALL_TYPES
@@ -298,6 +298,21 @@ def test_choose_weights_adds_a_signal_only_when_it_declines_more() -> None:
         [{"dense": 0.8, "coverage": 0.5}] * 20, [{"dense": 0.2, "coverage": 0.5}]
     )
     assert simple == {}
+
+
+@pytest.mark.parametrize(
+    ("signals", "given"),
+    [
+        ({"dense": 0.3}, False),  # below the threshold
+        ({"dense": 0.3, "listed": 1.0}, True),  # a bare list question answered by its list
+        ({"dense": 0.3, "listed": 0.0}, False),
+        ({"dense": 0.9, "listed": 1.0, "years": 0.0}, False),  # a declining rule wins
+        ({"dense": 0.9, "figure": 0.0}, False),
+        ({"dense": 0.9}, True),
+    ],
+)
+def test_rules_answer_or_decline_whatever_the_threshold(signals, given) -> None:
+    assert answers(signals, confidence(signals, {}), 0.5) is given
 
 
 def test_calibration_refuses_a_holdout_set(evaluated, tmp_path: Path) -> None:
