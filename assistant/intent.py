@@ -43,6 +43,10 @@ _NUMBER = re.compile(
     r"|\bwhat\s+(?:proportion|percentage|per\s*cent|share|fraction|number|size|cost|amount|"
     r"ratio|rate|total|figure|level|budget|salary|price|investment)\b"
     r"|\bby\s+how\s+much\b|\bwhat\s+is\s+the\s+(?:total|number)\b"
+    # "What is the average team size?", "What was the vacancy rate?": the quantity is named
+    # after the article, not after "what".
+    r"|\bwhat(?:\s+|['’])(?:is|was|s|will\s+be|would\s+be)\s+the\s+(?:\w+\s+){0,3}?"
+    r"(?:average|mean|median|rate|percentage|proportion|share|total|size|cost|number)\b"
     # "What does a PACS contract cost per study?", "What do trusts spend on outsourcing?"
     r"|^\s*what\s+(?:does|do|did|will|would)\s+(?:\S+\s+){1,8}?(?:cost|spend|earn)\b"
     r"(?!\s+(?:\S+\s+)?time\b)",

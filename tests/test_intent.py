@@ -36,6 +36,11 @@ from assistant.intent import (
         ("How quickly must reports be issued?", AnswerKind.number, ""),
         ("What does a cloud PACS contract cost per study?", AnswerKind.number, "money"),
         ("What do trusts spend on outsourced reporting?", AnswerKind.number, "money"),
+        # The quantity named after the article: a number, not a definition.
+        ("What is the average analytics team size?", AnswerKind.number, ""),
+        ("What was the vacancy rate in the survey?", AnswerKind.number, ""),
+        ("What's the total cost of the programme?", AnswerKind.number, "money"),
+        ("What is the role of a delivery manager?", AnswerKind.definition, ""),
     ],
 )
 def test_number_questions_say_which_unit_they_want(question, kind, unit):
