@@ -80,6 +80,15 @@ TABLE_REFERENCE = re.compile(
     r"\b(?:in|see|shown in|listed in|set out in|given in|detailed in)\s+Table\s*"
     r"(?P<label>\d+[A-Z]?(?:\.\d+)*)\b"
 )
+# A sentence that only points to what follows or to elsewhere leads into it, and never
+# answers: "The following is a summary of the key vacancies findings from the survey.",
+# "See Table 2 and Figure 2 below for average sizes...", "The distribution of barriers are
+# listed below."
+POINTER = re.compile(
+    r"^(?:The following (?:is|are|was|were|shows?|sets? out|lists?|summari[sz]es?|table|"
+    r"figure|section|chart|graph|pages?)\b|(?:Please )?see\b|.*\b(?:below|as follows)\W*$)",
+    re.I,
+)
 FIGURE_CAPTION = re.compile(r"^(?:Figure|Chart|Box|Diagram)\s*[\dA-Z]+(?:\.\d+)*\s*[:.–-]", re.I)
 MAX_ROW_WORDS = 12
 # A row's name over its description may run longer: "The C Suite (CXIO) including chief
@@ -209,7 +218,7 @@ def _role(
             return "item", _enumerator_kind(enumerator.group()), None
     if _is_label(text, hit):
         return "label", "", None
-    if text.endswith(":"):
+    if text.endswith(":") or (FINISHED.search(text) and POINTER.match(text)):
         return "lead-in", "", None
     return "prose", "", None
 

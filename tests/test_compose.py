@@ -603,3 +603,23 @@ def test_a_numbered_heading_is_its_passages_section_not_a_list_item(assistant):
         ("1. Train more reporting radiographers in every network.", "item"),
     ]
     assert not compose_module.quotable(sentences[0], AnswerKind.list_)
+
+
+@pytest.mark.parametrize(
+    ("line", "role"),
+    [
+        ("The following is a summary of the key findings from the survey.", "lead-in"),
+        ("See Table 2 and Figure 2 below for average team sizes by organisation type.", "lead-in"),
+        ("The distribution of barriers are listed below.", "lead-in"),
+        ("The following year, the networks doubled their reporting capacity.", "prose"),
+    ],
+)
+def test_a_sentence_that_only_points_elsewhere_leads_in_and_never_answers(assistant, line, role):
+    hit = assistant.index.hit_at(0)
+    text = f"Networks were counted in 2021.\n{line}\nMore text follows here."
+    passage = hit.passage.model_copy(update={"text": text, "section": "Counts"})
+    sentences = passage_sentences(hit.model_copy(update={"passage": passage}), boilerplate=set())
+    (sentence,) = [s for s in sentences if s.text == line]
+
+    assert sentence.role == role
+    assert role == "prose" or not compose_module.quotable(sentence, AnswerKind.fact)
