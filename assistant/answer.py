@@ -794,8 +794,16 @@ class Assistant:
             for text in (h.document.entry.title, h.document.entry.publisher, h.passage.text)
         ]
         joined = [f" {_singular(tokens)} " for tokens in self._token_lists(texts)]
+        # "TPHC" names the publisher "Transformation Partners in Health and Care".
+        initials = {
+            _initials(text)
+            for h in hits[:EVIDENCE_DEPTH]
+            for text in (h.document.entry.title, h.document.entry.publisher)
+        }
 
         def mentioned(name: str) -> bool:
+            if name.isupper() and name in initials:
+                return True
             return any(
                 s and any(f" {_singular(s)} " in text for text in joined)
                 for s in self._spellings(name)
@@ -1131,6 +1139,19 @@ def _both(items: list[str]) -> str:
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9&'’-]*")
 NAME_JOINER = re.compile(r"\s+(?:and|for|of|&)(?:\s+the)?\s+")
+
+
+def _initials(name: str) -> str:
+    """Return a name's initials, small words left out: "Transformation Partners in Health and
+    Care" -> "TPHC", "Getting It Right First Time" -> "GIRFT"; an abbreviation in it stays
+    whole: "NHS England" -> "NHSE"."""
+    words = re.findall(r"[A-Za-z][A-Za-z'’-]*", name)
+    return "".join(
+        w if w.isupper() else w[0].upper() for w in words if w.lower() not in _SMALL_WORDS
+    )
+
+
+_SMALL_WORDS = frozenset({"in", "and", "of", "for", "the", "to", "a", "an", "on", "at", "by"})
 
 
 def _singular(tokens: list[str]) -> str:

@@ -8,7 +8,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from assistant.answer import Assistant, _lead_ins, _name_words, _names, _rerank
+from assistant.answer import Assistant, _initials, _lead_ins, _name_words, _names, _rerank
 from assistant.app import chat_markdown, citation_html, sources_html
 from assistant.cli import app as cli
 from assistant.compose import Sentence, passage_sentences
@@ -1028,3 +1028,33 @@ def test_a_deeper_passages_lead_in_naming_what_is_listed_may_anchor_the_list(ass
     found = _lead_ins(ranked, 5, sentences, "theme")
     assert [(s.text, s.hit.rank) for s in found] == [("Three themes emerged from the review:", 6)]
     assert _lead_ins(ranked, 5, sentences, "priority") == []
+
+
+@pytest.mark.parametrize(
+    ("name", "initials"),
+    [
+        ("Transformation Partners in Health and Care", "TPHC"),
+        ("Getting It Right First Time", "GIRFT"),
+        ("Parliamentary and Health Service Ombudsman", "PHSO"),
+        ("NHS Improvement", "NHSI"),
+    ],
+)
+def test_a_publishers_initials_name_it(name, initials):
+    """ "How many care homes did TPHC support?" names the publisher of the report that
+    answers it, though the report never writes "TPHC": the evidence mentions what the
+    question names (signal 'named'), so it is not declined for that."""
+    assert _initials(name) == initials
+
+
+def test_the_evidence_mentions_a_name_that_is_its_publishers_initials(assistant):
+    """The review published by "Independent review" never writes "IR"; a question naming
+    "IR" names its publisher all the same, while a name no title or publisher spells out is
+    still unmentioned."""
+    row = next(
+        row
+        for row in range(assistant.index.size)
+        if assistant.index.passage(row).doc_id == "diagnostics-review-2020"
+    )
+    hits = [assistant.index.hit_at(row)]
+
+    assert assistant._unnamed(["IR", "QXR"], hits) == ["QXR"]
