@@ -375,7 +375,8 @@ def kind_strength(text: str, kind: AnswerKind, unit: str = "") -> int:
     if kind is AnswerKind.date:
         return 2 if DATE_TEXT.search(text) else int(bool(YEAR_TEXT.search(text)))
     if kind is AnswerKind.number:
-        counted = _LABEL_NUMBER.sub(" ", text)
+        # (A date is not a figure: "NHS Improvement, 2019-11-01", "on 24 October 2022".)
+        counted = DATE_TEXT.sub(" ", _LABEL_NUMBER.sub(" ", text))
         years = {m.group() for m in re.finditer(r"\b(?:19|20)\d{2}\b", counted)}
         if not any(m.group().strip() not in years for m in NUMBER_TEXT.finditer(counted)):
             return 0

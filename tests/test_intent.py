@@ -61,6 +61,10 @@ def test_number_questions_say_which_unit_they_want(question, kind, unit):
         ("(Figure 6E.5) Adjust the composition of the staff group by 2030.", 0, 0, 0, 0),
         ("It includes a list of skills (Table 5.7).", 0, 0, 0, 0),
         ("The plan runs to 2030.", 0, 0, 0, 0),
+        # Nor is a date: an imprint line gives none of the figures a number question asks.
+        ("NHS Improvement, 2019-11-01", 0, 0, 0, 0),
+        ("The survey was published on 24 October 2022.", 0, 0, 0, 0),
+        ("The census of 1 May 2021 counted 412 scanners.", 2, 1, 1, 1),
     ],
 )
 def test_number_strength_follows_the_unit_asked_for(text, any_number, percent, money, rate):
