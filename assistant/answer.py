@@ -107,6 +107,7 @@ NEAREST = 3  # passages listed when the guidance does not cover the question
 NAMED_MIN = 0.3
 NAMED_SHARE = 0.5
 NAME_JOINERS = {"in", "and", "&", "of", "for", "the"}  # words within a document's name
+SECTION_LISTS = 3  # sections named by what a bare list question asks for, searched too
 LEAD_IN_DEPTH = 10  # reranked passages whose lead-ins naming what is listed may anchor a list
 HEADING_WEIGHT = 0.1  # rerank boost of a passage whose heading or lead-in names what is listed
 TITLE_WEIGHT = 0.2  # rerank boost of a document the question names (by its title's words)
@@ -139,7 +140,7 @@ class Assistant:
         self.sentences = SentenceVectors(
             index.embedder, sentence_store_path(settings.data_dir, index.embedder.info)
         )
-        self.boilerplate = _boilerplate(index)
+        self.boilerplate, self._section_starts = _scan(index)
         self._sentences_of: dict[str, list[Sentence]] = {}
         self._token_lists_of: dict[str, list[str]] = {}
         self._title_tokens = {
@@ -282,6 +283,15 @@ class Assistant:
         query = self.index.embedder.encode_query(expansion.dense_query)
         named = self._named_documents(expansion.question)
         hits = self._merge(hits, self._within_named(expansion, named, filters, mode), query)
+        # A list question that asks for nothing but its noun ("What are the key findings?",
+        # "What are the conclusions of the AnalystX survey?") is judged by whether the list
+        # found is headed by that noun (calibrate.ruled_in); the sections it names are
+        # searched too.
+        noun = list_noun(expansion.question) if kind is AnswerKind.list_ else ""
+        bare = bool(noun) and self._asks_only_for(expansion.question, noun)
+        if bare and mode is Mode.hybrid:
+            top = max((h.score for h in hits), default=0.0)
+            hits = self._merge(hits, self._sections_naming(noun, named, filters, top), query)
         publication = (
             kind is AnswerKind.date
             and bool(PUBLICATION.search(question))
@@ -301,7 +311,6 @@ class Assistant:
             s.with_(score=s.score + _cover_bonus(s)) if s.hit.passage.id in cover_ids else s
             for s in plain
         ]
-        noun = list_noun(expansion.question) if kind is AnswerKind.list_ else ""
         if mode is Mode.hybrid:
             hits = _rerank(hits, scored, kind, named, noun=noun)
         ranked = _demote_superseded(hits)
@@ -333,9 +342,6 @@ class Assistant:
         # gives the date or number asked for is itself evidence, and calibration must see it for
         # every question. Other answers are composed only when they will be given.
         wants_figure = kind in _WANTED
-        # A list question that asks for nothing but its noun ("What are the key findings?")
-        # is judged by whether the list found is headed by that noun (calibrate.ruled_in).
-        bare = bool(noun) and self._asks_only_for(expansion.question, noun)
         composition = (
             compose(
                 candidates,
@@ -621,6 +627,26 @@ class Assistant:
             filters=within,
             keyword_query=_without(expansion.keyword_query, naming),
         )
+
+    def _sections_naming(
+        self, noun: str, named: dict[str, float], filters: SearchFilters | None, score: float
+    ) -> list[Hit]:
+        """Return the first passages of the sections whose heading names what a bare list
+        question asks for ("Conclusion", "3. Recommendations"), in the documents it names if
+        any, scored `score`: its words are too few for either retriever to find them."""
+        names = noun_pattern(noun)
+        docs = set(named)
+        rows = [
+            row
+            for doc_id, head, row in self._section_starts
+            if names.search(head)
+            and (not docs or doc_id in docs)
+            and self.index.allows_row(row, filters)
+        ]
+        return [
+            self.index.hit_at(row).model_copy(update={"score": score})
+            for row in rows[:SECTION_LISTS]
+        ]
 
     def _merge(self, hits: list[Hit], more: list[Hit], query: np.ndarray) -> list[Hit]:
         """Return the hits with more passages added after them (a passage found twice keeps its
@@ -1001,19 +1027,32 @@ def _reference_list(hit: Hit) -> bool:
     return bool(REFERENCE_LIST.match(hit.passage.section or ""))
 
 
-def _boilerplate(index: SearchIndex) -> set[str]:
+def _scan(index: SearchIndex) -> tuple[set[str], list[tuple[str, str, int]]]:
     """Return the sentences printed on BOILERPLATE_PAGES or more pages: running text such as
-    footers, slogans and disclaimers, which never answer. Skipped for very large indexes."""
+    footers, slogans and disclaimers, which never answer; and where each section starts,
+    (document, head noun of its heading, row). Skipped for very large indexes."""
     if index.size > BOILERPLATE_SCAN:
-        return set()
+        return set(), []
     pages: dict[str, set[tuple[str, int]]] = {}
+    sections: list[tuple[str, str, int]] = []
+    last: tuple[str, str | None] | None = None
+    titles = {doc_id: normalise(d.entry.title) for doc_id, d in index.meta.documents.items()}
     for row in range(index.size):
         passage = index.passage(row)
         for start, end in sentence_spans(passage.text):
             key = normalise(passage.text[start:end])
             if key:
                 pages.setdefault(key, set()).add((passage.doc_id, page_at(passage, start)))
-    return {key for key, where in pages.items() if len(where) >= BOILERPLATE_PAGES}
+        # (A heading that is the document's title, or part of it, names the document.)
+        if (
+            (passage.doc_id, passage.section) != last
+            and passage.section
+            and normalise(passage.section) not in titles[passage.doc_id]
+        ):
+            sections.append((passage.doc_id, head_noun(passage.section), row))
+        last = (passage.doc_id, passage.section)
+    boilerplate = {key for key, where in pages.items() if len(where) >= BOILERPLATE_PAGES}
+    return boilerplate, sections
 
 
 def _superseded(hit: Hit) -> bool:

@@ -1058,3 +1058,17 @@ def test_the_evidence_mentions_a_name_that_is_its_publishers_initials(assistant)
     hits = [assistant.index.hit_at(row)]
 
     assert assistant._unnamed(["IR", "QXR"], hits) == ["QXR"]
+
+
+def test_a_bare_list_question_searches_the_sections_its_noun_heads(assistant):
+    """Sections whose heading names what is asked ("3 Recommendations") join the candidates
+    of a bare list question, in the documents it is restricted to, at the score given."""
+    found = assistant._sections_naming("recommendation", {}, SearchFilters(doc_ids=[REVIEW]), 0.5)
+
+    assert [(h.passage.doc_id, h.passage.section, h.score) for h in found] == [
+        (REVIEW, "3 Recommendations", 0.5)
+    ]
+    everywhere = assistant._sections_naming("recommendation", {}, None, 0.5)
+    assert REVIEW in {h.passage.doc_id for h in everywhere}
+    assert all("ecommendation" in (h.passage.section or "") for h in everywhere)
+    assert not assistant._sections_naming("conclusion", {}, None, 0.5)
