@@ -568,10 +568,10 @@ class Assistant:
     def _on_topic(self, text: str, question: str) -> bool:
         """Return whether a sentence uses one of the question's words, other than those that
         name a document or ask for any list ("key", "main": True when the question has no
-        other word)."""
+        other word, or only a verb saying something happened, "When did the survey run?")."""
         asked = set(self._tokens([question])[0]) - _ASKING - _BARE_WORDS
         asked -= self._naming_words(asked)
-        if not asked:
+        if not asked - _EVENT_WORDS:
             return True
         # A word of the same family counts too: "librarians" for "library" ("librarian",
         # "librari": the stemmer leaves them apart), "employ" for "employment".
@@ -916,6 +916,18 @@ _BARE_WORDS = frozenset(
             "what which tell me key main principal major overall all list name give set out "
             "made make report "
             "document paper review survey summary guidance guide strategy plan"
+        ]
+    )[0]
+)
+
+
+# Verbs that say only that something happened, when a date question asks when: "When did
+# the AnalystX survey run?" is about the survey, which its report says everywhere.
+_EVENT_WORDS = frozenset(
+    bm25_tokenize(
+        [
+            "run ran take took place carry carried happen start started begin began open "
+            "close end launch conduct undertake hold held"
         ]
     )[0]
 )

@@ -1072,3 +1072,23 @@ def test_a_bare_list_question_searches_the_sections_its_noun_heads(assistant):
     assert REVIEW in {h.passage.doc_id for h in everywhere}
     assert all("ecommendation" in (h.passage.section or "") for h in everywhere)
     assert not assistant._sections_naming("conclusion", {}, None, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("question", "about"),
+    [
+        # The review's name aside, only "run" is left: a verb that says it happened.
+        ("When did the Workforce Review run?", True),
+        ("When did the Workforce Review take place?", True),
+        # ...but "radiographers" says what about the review is asked.
+        ("When did the Workforce Review count radiographers?", False),
+    ],
+)
+def test_a_date_question_about_a_named_event_is_about_any_of_its_sentences(
+    assistant, question, about
+):
+    """The figure rule asks for the date in a sentence that uses a word of the question, the
+    words naming a document aside (they are on every page of it)."""
+    sentence = "It heard from every imaging network in England during the winter of 2016."
+
+    assert assistant._on_topic(sentence, question) is about
