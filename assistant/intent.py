@@ -24,6 +24,7 @@ class AnswerKind(StrEnum):
 _LIST = re.compile(
     r"^\s*(?:list|name|outline|enumerate|summari[sz]e)\b"
     r"|^\s*(?:what|which)\s+(?:are|were)\b"
+    r"|^\s*who\s+(?:are|were)\s+the\s+(?:\w+\s+){0,2}?\w+s\b"  # "Who are the key stakeholders?"
     r"|\b(?:recommendations?|recommend(?:s|ed)?|findings|principles|priorities|barriers|"
     r"challenges|themes|actions|steps|benefits|objectives|aims|areas of|key (?:points|messages)|"
     r"prioriti[sz]e|focus(?:ing)? on|weaknesses|strengths|limitations|drivers|risks|stages|"
@@ -133,7 +134,7 @@ def number_unit(question: str) -> str:
 
 
 _LIST_NOUN = re.compile(
-    r"^\s*(?:what|which)\s+(?:(?:are|were)\s+)?(?:the\s+)?"
+    r"^\s*(?:what|which|who(?=\s+(?:are|were)\b))\s+(?:(?:are|were)\s+)?(?:the\s+)?"
     r"(?:(?:key|main|most|common|major|\w+est|two|three|four|five|six|seven|eight|nine|ten)\s+)*"
     # (Up to two words before the noun, not a verb: "What should imaging networks
     # prioritise?" lists priorities, not networks; nor a relative pronoun: "Name the body

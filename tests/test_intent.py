@@ -133,10 +133,25 @@ def test_spending_time_is_not_a_number_question():
         ("Name all the networks that took part.", "network"),
         ("Name the body that chairs the board.", ""),
         ("What should imaging networks prioritise?", ""),
+        ("Who are the key stakeholders?", "stakeholder"),
+        ("Who leads the programme?", ""),
     ],
 )
 def test_list_questions_name_what_they_list(question, noun):
     assert list_noun(question) == noun
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who are the key stakeholders?", AnswerKind.list_),
+        ("Who were the authors of the report?", AnswerKind.list_),
+        ("Who is the senior responsible officer?", AnswerKind.fact),
+        ("Who wrote the report?", AnswerKind.fact),
+    ],
+)
+def test_who_are_the_people_asks_for_a_list(question, kind):
+    assert answer_kind(question) is kind
 
 
 @pytest.mark.parametrize(
