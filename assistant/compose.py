@@ -1047,6 +1047,10 @@ def _table_rows(sequence: list[Sentence], at: int) -> list[Sentence]:
     """
     after = sequence[at + 1 :]
     rows = list(takewhile(_row_like, after))
+    # A header row ("Barrier to recruitment Count") over rows that each give a figure
+    # ("Specific technical skills 34") names the columns: it is not a row.
+    if len(rows) >= 3 and all(_has_figure(r) for r in rows[1:]) and not _has_figure(rows[0]):
+        rows = rows[1:]
     described: list[Sentence] = []
     cells: Counter[str] = Counter()
     prose = 0
@@ -1088,6 +1092,10 @@ def _table_rows(sequence: list[Sentence], at: int) -> list[Sentence]:
     described = [name for name in described if cells[normalise(name.text)] == 1]
     best = max((rows, described), key=len)  # (rows on a tie)
     return best[:MAX_ITEMS] if len(best) >= 2 else []
+
+
+def _has_figure(sentence: Sentence) -> bool:
+    return kind_strength(sentence.text, AnswerKind.number) == 2
 
 
 def _continues_cell(cell: Sentence, line: Sentence) -> bool:

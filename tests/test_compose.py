@@ -623,3 +623,29 @@ def test_a_sentence_that_only_points_elsewhere_leads_in_and_never_answers(assist
 
     assert sentence.role == role
     assert role == "prose" or not compose_module.quotable(sentence, AnswerKind.fact)
+
+
+def test_a_tables_header_row_over_rows_with_figures_is_not_a_row(assistant):
+    """ "Barrier to recruitment Count" names the columns of the rows under it, each with its
+    count: the list is the rows."""
+    hit = assistant.index.hit_at(0).model_copy(update={"rank": 1})
+    rows = ["Specific technical skills 34", "Pay scales 26", "Banding restrictions 24"]
+    text = "\n\n".join(
+        [
+            "Team leads were asked what stops them hiring.",
+            "Table 3: Barriers to recruitment",
+            "Barrier to recruitment Count",
+            *rows,
+            "Most barriers concern pay and skills rather than the number of applicants.",
+        ]
+    )
+    passage = hit.passage.model_copy(update={"text": text, "section": "Barriers to hiring"})
+    table = hit.model_copy(update={"passage": passage})
+    sentences = passage_sentences(table, boilerplate=set())
+    caption = next(s for s in sentences if s.text.startswith("Table 3"))
+
+    items = compose_module._list_items(
+        caption, lambda h, step: None, lambda h: sentences if h is table else []
+    )
+
+    assert [s.text for s in items] == rows
