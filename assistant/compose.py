@@ -951,11 +951,22 @@ def _list_items(
             return _run(sequence, offset - 1, sentence.marker, lead_in=True)
     if _is_table_caption(anchor):
         return _table_rows(sequence, at)
+    # A heading whose first line leads into a list ("5. Key stakeholders", then "...include
+    # the following:") heads that list.
+    following = sequence[at + 1] if at + 1 < len(sequence) else None
+    if _is_heading(anchor) and following is not None and following.role == "lead-in":
+        return _list_items(following, neighbours, sentences_of, names_another)
     if anchor.role != "lead-in":
         return []
     unmarked = _unmarked_items(sequence, at)
     if len(unmarked) >= 2:
         return unmarked
+    # Names one per line, their bullets lost or never printed ("...will benefit from reading
+    # the main report include...the following:" then "Health Education England", "NHSX"...).
+    if anchor.text.endswith(":"):
+        names = list(takewhile(lambda s: _row_like(s, MAX_NAME_WORDS), sequence[at + 1 :]))
+        if len(names) >= 2:
+            return names[:MAX_ITEMS]
     count = stated_count(anchor.text)
     return _paragraphs_after(sequence, at, count) if count else []
 

@@ -649,3 +649,31 @@ def test_a_tables_header_row_over_rows_with_figures_is_not_a_row(assistant):
     )
 
     assert [s.text for s in items] == rows
+
+
+@pytest.mark.parametrize("anchor", [0, 1])
+def test_names_one_per_line_after_a_lead_in_are_its_list(assistant, anchor):
+    """A list printed without bullets, one name per line, after a line that leads into it:
+    the lines are its items, up to the first sentence; the heading over the lead-in heads
+    the same list."""
+    hit = assistant.index.hit_at(0).model_copy(update={"rank": 1})
+    names = ["Health Education England", "NHS Digital", "Royal College of Radiologists"]
+    text = "\n".join(
+        [
+            "Key stakeholders\n",
+            "The organisations that will benefit from reading the report include the following:",
+            *names,
+            "Each of them took part in the workshops held for this review.",
+        ]
+    )
+    passage = hit.passage.model_copy(update={"text": text, "section": "Key stakeholders"})
+    listing = hit.model_copy(update={"passage": passage})
+    sentences = passage_sentences(listing, boilerplate=set())
+
+    assert [s.role for s in sentences[:2]] == ["label", "lead-in"]
+
+    items = compose_module._list_items(
+        sentences[anchor], lambda h, step: None, lambda h: sentences if h is listing else []
+    )
+
+    assert [s.text for s in items] == names
