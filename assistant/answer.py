@@ -667,8 +667,10 @@ class Assistant:
         """Return whether a list question's words are only its noun, words that name a
         document, and words any list question may use ("key", "main", "the report")."""
         asked = set(self._token_lists([question])[0])
-        rest = asked - self._naming_words(asked) - _BARE_WORDS - set(bm25_tokenize([noun])[0])
-        return bool(asked) and not rest
+        nouns = {t[:SAME_FAMILY] for t in bm25_tokenize([noun])[0]}
+        rest = asked - self._naming_words(asked) - _BARE_WORDS - _ASKING
+        # (The verb asks for its noun: "conclude" for "conclusion", stems "conclud", "conclus".)
+        return bool(asked) and all(t[:SAME_FAMILY] in nouns for t in rest)
 
     def _naming_words(self, tokens: Iterable[str]) -> set[str]:
         """Return the tokens that name documents: words of some, but at most half, of the

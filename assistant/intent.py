@@ -24,6 +24,7 @@ class AnswerKind(StrEnum):
 _LIST = re.compile(
     r"^\s*(?:list|name|outline|enumerate|summari[sz]e)\b"
     r"|^\s*(?:what|which)\s+(?:are|were)\b"
+    r"|^\s*what\s+(?:do|does|did)\b.*\bconclude\W*$"  # "What did the survey conclude?"
     r"|^\s*who\s+(?:are|were)\s+the\s+(?:\w+\s+){0,2}?\w+s\b"  # "Who are the key stakeholders?"
     r"|\b(?:recommendations?|recommend(?:s|ed)?|findings|principles|priorities|barriers|"
     r"challenges|themes|actions|steps|benefits|objectives|aims|areas of|key (?:points|messages)|"
@@ -168,10 +169,15 @@ def list_noun(question: str) -> str:
 
 
 _ASKS_FOR = re.compile(
-    r"^\s*what\s+(?:do|does|did|will|would|should)\b.*\b(?P<verb>recommend|propose)\W*$",
+    r"^\s*what\s+(?:do|does|did|will|would|should)\b.*\b(?P<verb>recommend|propose|conclude)"
+    r"\W*$",
     re.IGNORECASE,
 )
-_NOUN_OF = {"recommend": "recommendation", "propose": "proposal"}
+_NOUN_OF = {
+    "recommend": "recommendation",
+    "propose": "proposal",
+    "conclude": "conclusion",
+}
 
 
 def noun_pattern(noun: str) -> re.Pattern[str]:

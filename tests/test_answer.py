@@ -1093,3 +1093,18 @@ def test_a_date_question_about_a_named_event_is_about_any_of_its_sentences(
     sentence = "It heard from every imaging network in England during the winter of 2016."
 
     assert assistant._on_topic(sentence, question) is about
+
+
+@pytest.mark.parametrize(
+    ("question", "noun", "bare"),
+    [
+        ("What are the recommendations?", "recommendation", True),
+        ("What are the key findings of the Workforce Review?", "finding", True),
+        # The verb asks for its noun ("conclud", "conclus": one family).
+        ("What does the Workforce Review conclude?", "conclusion", True),
+        ("What does the Workforce Review conclude about pay?", "conclusion", False),
+        ("What are the recommendations for pathology laboratories?", "recommendation", False),
+    ],
+)
+def test_a_bare_list_question_asks_for_its_noun_alone(assistant, question, noun, bare):
+    assert assistant._asks_only_for(question, noun) is bare

@@ -134,6 +134,7 @@ def test_spending_time_is_not_a_number_question():
         ("Name the body that chairs the board.", ""),
         ("What should imaging networks prioritise?", ""),
         ("Who are the key stakeholders?", "stakeholder"),
+        ("What does the AnalystX survey conclude?", "conclusion"),
         ("Who leads the programme?", ""),
     ],
 )
