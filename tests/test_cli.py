@@ -167,6 +167,22 @@ def test_ask_at_80_columns_folds_under_each_source_and_names_the_local_file(buil
     assert f"Localfile:{local},page3" in joined.replace(" ", "")
 
 
+def test_ask_says_when_an_answer_is_given_by_the_list_it_asks_for(built_settings):
+    """A bare list question may be answered below the threshold, by rule: the footer says
+    so, rather than show a confidence under the threshold beside an answer."""
+    code, output = _at_80(
+        "ask",
+        "What are the recommendations?",
+        "--doc",
+        "workforce-review-2017",
+        "--data-dir",
+        str(built_settings.data_dir),
+    )
+    assert code == 0, output
+    assert "Recommendation 1: Train two hundred" in output
+    assert "answered by the list it asks for" in " ".join(output.split())
+
+
 def test_version_and_help_without_type_names():
     code, output = _at_80("--version")
     assert code == 0 and re.fullmatch(r"iga \(imaging-guidance-assistant\) \d+\.\d+\.\d+\n", output)
