@@ -269,7 +269,13 @@ def quotable(sentence: Sentence, kind: AnswerKind) -> bool:
             kind in (AnswerKind.number, AnswerKind.fact) and _figure_row(sentence, kind)
         )
     if sentence.role == "item":
-        return words >= MIN_WORDS or (kind is AnswerKind.list_ and words >= MIN_ITEM_WORDS)
+        if kind is AnswerKind.list_:
+            return words >= MIN_ITEM_WORDS
+        # An item that names rather than says ("• Health Education England – North East and
+        # North Cumbria", "4. Establishing the NHS Digital Academy") answers only in its list.
+        return words >= MIN_WORDS and (
+            bool(FINISHED.search(sentence.text)) or not _capitalised(WORD.findall(sentence.text))
+        )
     if sentence.role == "label" and kind in (AnswerKind.number, AnswerKind.fact):
         return _figure_row(sentence, kind)
     if sentence.role == "label":

@@ -677,3 +677,25 @@ def test_names_one_per_line_after_a_lead_in_are_its_list(assistant, anchor):
     )
 
     assert [s.text for s in items] == names
+
+
+@pytest.mark.parametrize(
+    ("line", "fact", "listed"),
+    [
+        ("• Health Education England – North East and North Cumbria", False, True),
+        ("4. Establishing the National Imaging Academy", False, True),
+        ("• Train two hundred more reporting radiographers each year", True, True),
+        ("Recommendation 3: Offer flexible rotas to all radiographers.", True, True),
+    ],
+)
+def test_an_item_that_names_rather_than_says_answers_only_in_its_list(
+    assistant, line, fact, listed
+):
+    hit = assistant.index.hit_at(0)
+    text = f"The review heard from these people:\n\n{line}\n\nMore text follows here."
+    passage = hit.passage.model_copy(update={"text": text, "section": "Contributors"})
+    sentences = passage_sentences(hit.model_copy(update={"passage": passage}), boilerplate=set())
+    (item,) = [s for s in sentences if s.role == "item"]
+
+    assert compose_module.quotable(item, AnswerKind.fact) is fact
+    assert compose_module.quotable(item, AnswerKind.list_) is listed
