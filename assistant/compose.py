@@ -382,6 +382,7 @@ def compose(
     anchor that does not (nor do the sentences around it) does not answer.
     """
     unit = number_unit(question) if kind is AnswerKind.number else ""
+    scored = _pointed_to(scored)
     candidates = [s for s in scored if quotable(s, kind)]
     if not candidates:
         return Composition()
@@ -580,6 +581,28 @@ def compose(
             chosen.extend(joining)
             supports += 1
     return Composition(sentences=chosen)
+
+
+def _pointed_to(scored: Sequence[Sentence]) -> list[Sentence]:
+    """Return the sentences, each prose sentence that follows a line pointing to it ("The
+    following is a summary of the key vacancies findings from the survey.") scored at least
+    as well as that line: the line matches the question, what it points to answers it."""
+    pointers = [
+        s
+        for s in scored
+        if s.role == "lead-in" and FINISHED.search(s.text) and POINTER.match(s.text)
+    ]
+    if not pointers:
+        return list(scored)
+    lifted: dict[tuple[str, int], Sentence] = {}
+    for pointer in pointers:
+        after = _adjacent_any(pointer, scored, 1)
+        if after is not None and after.role == "prose" and _own(after) < _own(pointer):
+            gain = _own(pointer) - _own(after)
+            lifted[(after.hit.passage.id, after.start)] = after.with_(
+                score=after.score + gain, own=_own(pointer)
+            )
+    return [lifted.get((s.hit.passage.id, s.start), s) for s in scored]
 
 
 def _with_antecedent(

@@ -699,3 +699,26 @@ def test_an_item_that_names_rather_than_says_answers_only_in_its_list(
 
     assert compose_module.quotable(item, AnswerKind.fact) is fact
     assert compose_module.quotable(item, AnswerKind.list_) is listed
+
+
+def test_what_a_pointer_points_to_answers_in_its_place(assistant):
+    """ "The following is a summary of the key vacancy findings." matches the question best
+    but says nothing; the sentence after it, the finding, answers in its place."""
+    hit = assistant.index.hit_at(0).model_copy(update={"rank": 1})
+    lines = [
+        "The survey asked every team about its vacancies in March.",
+        "The following is a summary of the key vacancy findings from the survey.",
+        "Sixty-eight of the 118 teams said they had vacancies, 194.79 WTE in all.",
+        "Most teams hold a weekly meeting to plan their reporting work.",
+    ]
+    passage = hit.passage.model_copy(update={"text": "\n".join(lines), "section": "Vacancies"})
+    vacancies = hit.model_copy(update={"passage": passage})
+    owns = dict(zip(lines, [0.7, 0.83, 0.55, 0.1], strict=True))
+    scored = [
+        s.with_(score=owns[s.text] + 1.0, own=owns[s.text])
+        for s in passage_sentences(vacancies, boilerplate=set())
+    ]
+
+    assert scored[1].role == "lead-in"
+    assert _compose(scored)[0] == lines[2]
+    assert lines[1] not in _compose(scored)
