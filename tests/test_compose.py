@@ -66,6 +66,23 @@ def _compose(scored: list[Sentence]) -> list[str]:
     return [s.text for s in composition.sentences]
 
 
+def _written(assistant, text: str, section: str) -> tuple[Hit, list[Sentence]]:
+    """A passage of the generated corpus rewritten as `text` under `section` (ranked first),
+    and its sentences, as a list's walk reads them."""
+    hit = assistant.index.hit_at(0).model_copy(update={"rank": 1})
+    passage = hit.passage.model_copy(update={"text": text, "section": section})
+    written = hit.model_copy(update={"passage": passage})
+    return written, passage_sentences(written, boilerplate=set())
+
+
+def _items(anchor: Sentence, hit: Hit, sentences: list[Sentence]) -> list[str]:
+    """The items of the list an anchor of that one passage belongs to."""
+    items = compose_module._list_items(
+        anchor, lambda h, step: None, lambda h: sentences if h is hit else []
+    )
+    return [s.text for s in items]
+
+
 def _answer(scored: list[Sentence], kind: AnswerKind, question: str, *, sentences_of) -> list[str]:
     """The texts compose quotes for a question, from sentences whose texts were set by hand
     (no neighbouring passages)."""
@@ -593,10 +610,8 @@ def test_series_is_the_items_labelled_by_what_the_question_lists(
 def test_a_numbered_heading_is_its_passages_section_not_a_list_item(assistant):
     """ "4. Next steps" opens its paragraph with a number, as list items do; it is the
     passage's section heading, so it never answers, while "1. Train..." under it is an item."""
-    hit = assistant.index.hit_at(0)
     text = "4. Next steps\n\n1. Train more reporting radiographers in every network."
-    passage = hit.passage.model_copy(update={"text": text, "section": "4. Next steps"})
-    sentences = passage_sentences(hit.model_copy(update={"passage": passage}), boilerplate=set())
+    _, sentences = _written(assistant, text, "4. Next steps")
 
     assert [(s.text, s.role) for s in sentences] == [
         ("4. Next steps", "label"),
@@ -615,10 +630,8 @@ def test_a_numbered_heading_is_its_passages_section_not_a_list_item(assistant):
     ],
 )
 def test_a_sentence_that_only_points_elsewhere_leads_in_and_never_answers(assistant, line, role):
-    hit = assistant.index.hit_at(0)
     text = f"Networks were counted in 2021.\n{line}\nMore text follows here."
-    passage = hit.passage.model_copy(update={"text": text, "section": "Counts"})
-    sentences = passage_sentences(hit.model_copy(update={"passage": passage}), boilerplate=set())
+    _, sentences = _written(assistant, text, "Counts")
     (sentence,) = [s for s in sentences if s.text == line]
 
     assert sentence.role == role
@@ -628,7 +641,6 @@ def test_a_sentence_that_only_points_elsewhere_leads_in_and_never_answers(assist
 def test_a_tables_header_row_over_rows_with_figures_is_not_a_row(assistant):
     """ "Barrier to recruitment Count" names the columns of the rows under it, each with its
     count: the list is the rows."""
-    hit = assistant.index.hit_at(0).model_copy(update={"rank": 1})
     rows = ["Specific technical skills 34", "Pay scales 26", "Banding restrictions 24"]
     text = "\n\n".join(
         [
@@ -639,16 +651,10 @@ def test_a_tables_header_row_over_rows_with_figures_is_not_a_row(assistant):
             "Most barriers concern pay and skills rather than the number of applicants.",
         ]
     )
-    passage = hit.passage.model_copy(update={"text": text, "section": "Barriers to hiring"})
-    table = hit.model_copy(update={"passage": passage})
-    sentences = passage_sentences(table, boilerplate=set())
+    table, sentences = _written(assistant, text, "Barriers to hiring")
     caption = next(s for s in sentences if s.text.startswith("Table 3"))
 
-    items = compose_module._list_items(
-        caption, lambda h, step: None, lambda h: sentences if h is table else []
-    )
-
-    assert [s.text for s in items] == rows
+    assert _items(caption, table, sentences) == rows
 
 
 @pytest.mark.parametrize("anchor", [0, 1])
@@ -656,7 +662,6 @@ def test_names_one_per_line_after_a_lead_in_are_its_list(assistant, anchor):
     """A list printed without bullets, one name per line, after a line that leads into it:
     the lines are its items, up to the first sentence; the heading over the lead-in heads
     the same list."""
-    hit = assistant.index.hit_at(0).model_copy(update={"rank": 1})
     names = ["Health Education England", "NHS Digital", "Royal College of Radiologists"]
     text = "\n".join(
         [
@@ -666,17 +671,10 @@ def test_names_one_per_line_after_a_lead_in_are_its_list(assistant, anchor):
             "Each of them took part in the workshops held for this review.",
         ]
     )
-    passage = hit.passage.model_copy(update={"text": text, "section": "Key stakeholders"})
-    listing = hit.model_copy(update={"passage": passage})
-    sentences = passage_sentences(listing, boilerplate=set())
+    listing, sentences = _written(assistant, text, "Key stakeholders")
 
     assert [s.role for s in sentences[:2]] == ["label", "lead-in"]
-
-    items = compose_module._list_items(
-        sentences[anchor], lambda h, step: None, lambda h: sentences if h is listing else []
-    )
-
-    assert [s.text for s in items] == names
+    assert _items(sentences[anchor], listing, sentences) == names
 
 
 @pytest.mark.parametrize(
@@ -691,10 +689,8 @@ def test_names_one_per_line_after_a_lead_in_are_its_list(assistant, anchor):
 def test_an_item_that_names_rather_than_says_answers_only_in_its_list(
     assistant, line, fact, listed
 ):
-    hit = assistant.index.hit_at(0)
     text = f"The review heard from these people:\n\n{line}\n\nMore text follows here."
-    passage = hit.passage.model_copy(update={"text": text, "section": "Contributors"})
-    sentences = passage_sentences(hit.model_copy(update={"passage": passage}), boilerplate=set())
+    _, sentences = _written(assistant, text, "Contributors")
     (item,) = [s for s in sentences if s.role == "item"]
 
     assert compose_module.quotable(item, AnswerKind.fact) is fact
@@ -704,20 +700,15 @@ def test_an_item_that_names_rather_than_says_answers_only_in_its_list(
 def test_what_a_pointer_points_to_answers_in_its_place(assistant):
     """ "The following is a summary of the key vacancy findings." matches the question best
     but says nothing; the sentence after it, the finding, answers in its place."""
-    hit = assistant.index.hit_at(0).model_copy(update={"rank": 1})
     lines = [
         "The survey asked every team about its vacancies in March.",
         "The following is a summary of the key vacancy findings from the survey.",
         "Sixty-eight of the 118 teams said they had vacancies, 194.79 WTE in all.",
         "Most teams hold a weekly meeting to plan their reporting work.",
     ]
-    passage = hit.passage.model_copy(update={"text": "\n".join(lines), "section": "Vacancies"})
-    vacancies = hit.model_copy(update={"passage": passage})
+    _, sentences = _written(assistant, "\n".join(lines), "Vacancies")
     owns = dict(zip(lines, [0.7, 0.83, 0.55, 0.1], strict=True))
-    scored = [
-        s.with_(score=owns[s.text] + 1.0, own=owns[s.text])
-        for s in passage_sentences(vacancies, boilerplate=set())
-    ]
+    scored = [s.with_(score=owns[s.text] + 1.0, own=owns[s.text]) for s in sentences]
 
     assert scored[1].role == "lead-in"
     assert _compose(scored)[0] == lines[2]
