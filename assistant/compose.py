@@ -383,7 +383,13 @@ def compose(
     """
     unit = number_unit(question) if kind is AnswerKind.number else ""
     scored = _pointed_to(scored)
-    candidates = [s for s in scored if quotable(s, kind)]
+    # (Outside its list, an item answers only as a sentence would: "Health Education
+    # England" does not.)
+    candidates = [
+        s
+        for s in scored
+        if quotable(s, kind) and (s.role != "item" or quotable(s, AnswerKind.fact))
+    ]
     if not candidates:
         return Composition()
     ranked = sorted(candidates, key=lambda s: (-s.score, s.hit.rank, s.start))

@@ -713,3 +713,29 @@ def test_what_a_pointer_points_to_answers_in_its_place(assistant):
     assert scored[1].role == "lead-in"
     assert _compose(scored)[0] == lines[2]
     assert lines[1] not in _compose(scored)
+
+
+def test_outside_its_list_an_item_answers_a_list_question_only_as_a_sentence(assistant):
+    """A lone item that names ("• Health Education England") is no answer to a list
+    question whose list is not found: the prose beside it answers."""
+    lines = [
+        "The review makes its conclusions in its final chapter about regional training.",
+        "• Health Education England",
+        "More text follows here about other matters entirely.",
+    ]
+    _, sentences = _written(assistant, "\n\n".join(lines), "Conclusions")
+    owns = dict(zip(lines, [0.6, 0.9, 0.1], strict=True))
+    owns["Health Education England"] = 0.9
+    scored = [
+        s.with_(score=owns.get(s.text, 0.0) + 1.0, own=owns.get(s.text, 0.0)) for s in sentences
+    ]
+    composition = compose(
+        scored,
+        AnswerKind.list_,
+        {},
+        neighbours=lambda hit, step: None,
+        sentences_of=lambda hit: sentences,
+        question="What are the conclusions of the review?",
+    )
+
+    assert [s.text for s in composition.sentences] == [lines[0]]
