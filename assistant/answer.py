@@ -30,7 +30,9 @@ import numpy as np
 
 from assistant.calibrate import answers, ruled_out
 from assistant.compose import (
+    RUN_ON_CHARS,
     TABLE_CAPTION,
+    Composition,
     Sentence,
     compose,
     head_noun,
@@ -289,9 +291,11 @@ class Assistant:
         # searched too.
         noun = list_noun(expansion.question) if kind is AnswerKind.list_ else ""
         bare = bool(noun) and self._asks_only_for(expansion.question, noun)
+        sections: list[Hit] = []
         if bare and mode is Mode.hybrid:
             top = max((h.score for h in hits), default=0.0)
-            hits = self._merge(hits, self._sections_naming(noun, named, filters, top), query)
+            sections = self._sections_naming(noun, named, filters, top)
+            hits = self._merge(hits, sections, query)
         publication = (
             kind is AnswerKind.date
             and bool(PUBLICATION.search(question))
@@ -359,12 +363,18 @@ class Assistant:
             else None
         )
         if kind is AnswerKind.list_:
-            signals["listed"] = float(
+            listed = (
                 bare
                 and composition is not None
                 and composition.method == "list"
                 and headed_by(composition.sentences, noun, self._sentences)
             )
+            # Without such a list, a section headed by the noun ("4. Next steps", prose)
+            # answers with its opening sentences.
+            opening = [] if listed or not bare else self._opening(sections, ranked)
+            if opening:
+                composition = Composition(sentences=opening, method="section")
+            signals["listed"] = float(listed or bool(opening))
         if hits:
             # Figure: 0 when a date or number question's answer gives no date or number in a
             # sentence about the question (a rule, like years: see calibrate.ruled_out).
@@ -635,7 +645,13 @@ class Assistant:
         question asks for ("Conclusion", "3. Recommendations"), in the documents it names if
         any, scored `score`: its words are too few for either retriever to find them."""
         names = noun_pattern(noun)
-        docs = set(named)
+        # (A document the filters exclude is no restriction: "findings", a word of one title,
+        # does not name that document within another.)
+        docs = {
+            d
+            for d in named
+            if d in self._first_rows and self.index.allows_row(self._first_rows[d], filters)
+        }
         rows = [
             row
             for doc_id, head, row in self._section_starts
@@ -647,6 +663,24 @@ class Assistant:
             self.index.hit_at(row).model_copy(update={"score": score})
             for row in rows[:SECTION_LISTS]
         ]
+
+    def _opening(self, sections: list[Hit], ranked: list[Hit]) -> list[Sentence]:
+        """Return the opening prose sentences of the best-ranked of these sections (up to
+        RUN_ON_CHARS), or [] when it opens with none."""
+        order = {h.passage.id: n for n, h in enumerate(ranked)}
+        for hit in sorted(sections, key=lambda h: order.get(h.passage.id, len(order))):
+            opening: list[Sentence] = []
+            for sentence in self._sentences(hit):
+                if sentence.role == "item" or (opening and sentence.role != "prose"):
+                    break
+                if not quotable(sentence, AnswerKind.fact):
+                    continue
+                if sum(len(s.text) for s in [*opening, sentence]) > RUN_ON_CHARS and opening:
+                    break
+                opening.append(sentence)
+            if opening:
+                return opening
+        return []
 
     def _merge(self, hits: list[Hit], more: list[Hit], query: np.ndarray) -> list[Hit]:
         """Return the hits with more passages added after them (a passage found twice keeps its
@@ -915,7 +949,7 @@ class Assistant:
 _BARE_WORDS = frozenset(
     bm25_tokenize(
         [
-            "what which tell me key main principal major overall all list name give set out "
+            "what which tell me key main principal major overall all list name give set out next "
             "made make report "
             "document paper review survey summary guidance guide strategy plan"
         ]

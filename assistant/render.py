@@ -90,7 +90,12 @@ def _footer(answer: Answer) -> Text:
         f"index {answer.index_version}",
         f"{answer.mode.value} search",
         f"confidence {best} (threshold {evidence.threshold:.2f}, {evidence.threshold_source})"
-        + (", answered by the list it asks for" if evidence.signals.get("listed") else ""),
+        + (
+            f", answered by the {'section' if answer.composition == 'section' else 'list'} "
+            "it asks for"
+            if evidence.signals.get("listed")
+            else ""
+        ),
         f"{answer.seconds * 1000:.0f} ms",
     ]
     if answer.expanded_terms:

@@ -111,8 +111,8 @@ class Evidence(BaseModel):
         "(share of the years the question names that the evidence mentions: below 1, not "
         "covered), 'figure' (1 when the answer to a date or number question gives a date or a "
         "number, or the question is of another kind: 0, not covered), 'listed' (list questions: 1 "
-        "when the question asks for nothing but what heads the answer's list, 'What are the "
-        "recommendations?' answered by 'Recommendation 1: ...': covered).",
+        "when the question asks for nothing but what heads the answer's list or section, 'What "
+        "are the recommendations?' answered by 'Recommendation 1: ...': covered).",
     )
     confidence: float | None = Field(
         default=None, description="Dense cosine plus the weighted signals; compared to threshold."
@@ -146,7 +146,9 @@ class Answer(BaseModel):
         description="What the question asks for: list, date, number, definition, fact.",
     )
     composition: str | None = Field(
-        default=None, description="How the answer was composed: 'sentence' excerpts or a 'list'."
+        default=None,
+        description="How the answer was composed: 'sentence' excerpts, a 'list', or the opening of "
+        "the 'section' a bare list question names.",
     )
     filters: SearchFilters | None = None
     reason: str | None = Field(

@@ -1108,3 +1108,18 @@ def test_a_date_question_about_a_named_event_is_about_any_of_its_sentences(
 )
 def test_a_bare_list_question_asks_for_its_noun_alone(assistant, question, noun, bare):
     assert assistant._asks_only_for(question, noun) is bare
+
+
+def test_a_bare_list_question_without_a_list_gets_the_opening_of_its_section(assistant):
+    """ "What are the next steps?" within the equipment guide: its "9 Next steps" section is
+    prose, not a list; its opening sentence answers, by the same rule."""
+    answer = assistant.answer(
+        "What are the next steps?", filters=SearchFilters(doc_ids=["equipment-guide-2022"])
+    )
+
+    assert answer.outcome is Outcome.answered, answer.reason
+    assert answer.composition == "section"
+    assert answer.evidence.signals["listed"] == 1.0
+    assert [s.text for s in answer.sentences] == [
+        "Each network will publish its own plan before the end of the year."
+    ]
