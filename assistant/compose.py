@@ -218,9 +218,14 @@ def _role(
             return "item", _enumerator_kind(enumerator.group()), None
     if _is_label(text, hit):
         return "label", "", None
-    if text.endswith(":") or (FINISHED.search(text) and POINTER.match(text)):
+    if text.endswith(":") or _points_elsewhere(text):
         return "lead-in", "", None
     return "prose", "", None
+
+
+def _points_elsewhere(text: str) -> bool:
+    """Return whether a finished sentence only points to what follows or to elsewhere."""
+    return bool(FINISHED.search(text) and POINTER.match(text))
 
 
 def _enumerator_kind(marker: str) -> str:
@@ -385,11 +390,7 @@ def compose(
     scored = _pointed_to(scored)
     # (Outside its list, an item answers only as a sentence would: "Health Education
     # England" does not.)
-    candidates = [
-        s
-        for s in scored
-        if quotable(s, kind) and (s.role != "item" or quotable(s, AnswerKind.fact))
-    ]
+    candidates = [s for s in scored if quotable(s, AnswerKind.fact if s.role == "item" else kind)]
     if not candidates:
         return Composition()
     ranked = sorted(candidates, key=lambda s: (-s.score, s.hit.rank, s.start))
@@ -593,11 +594,7 @@ def _pointed_to(scored: Sequence[Sentence]) -> list[Sentence]:
     """Return the sentences, each prose sentence that follows a line pointing to it ("The
     following is a summary of the key vacancies findings from the survey.") scored at least
     as well as that line: the line matches the question, what it points to answers it."""
-    pointers = [
-        s
-        for s in scored
-        if s.role == "lead-in" and FINISHED.search(s.text) and POINTER.match(s.text)
-    ]
+    pointers = [s for s in scored if s.role == "lead-in" and _points_elsewhere(s.text)]
     if not pointers:
         return list(scored)
     lifted: dict[tuple[str, int], Sentence] = {}
