@@ -36,8 +36,15 @@ _LIST = re.compile(
     re.IGNORECASE,
 )
 _DATE = re.compile(
-    r"^\s*when\b|\bwhat\s+(?:date|year|month|day)\b|\bin\s+which\s+(?:year|month)\b"
-    r"|\bwhich\s+(?:year|month)\b|\bhow\s+long\s+ago\b|\bby\s+when\b|\bwhat\s+period\b",
+    r"^\s*when\b|\b(?:what|which)\s+(?:dates?|years?|months?|days?)\b|\bhow\s+long\s+ago\b"
+    r"|\b(?:by|since|until|till|from)\s+when\b|\bwhat\s+period\b",
+    re.IGNORECASE,
+)
+# "When trusts advertise senior posts, are they getting decent applicants?": a clause that
+# sets the scene, then the question itself, which says what kind of answer it wants.
+_WHEN_CLAUSE = re.compile(
+    r"^\s*when\b[^,?]*,\s*(?P<question>(?:what|which|who|whom|whose|how|why|where|is|are|was|"
+    r"were|do|does|did|can|could|should|will|would|has|have|had)\b.*)",
     re.IGNORECASE,
 )
 _NUMBER = re.compile(
@@ -210,6 +217,8 @@ def asks_yes_no(question: str) -> bool:
 
 def answer_kind(question: str) -> AnswerKind:
     """Return the kind of answer a question asks for."""
+    if clause := _WHEN_CLAUSE.match(question):
+        return answer_kind(clause["question"])
     if _DATE.search(question):
         return AnswerKind.date
     if _NUMBER.search(question):

@@ -156,6 +156,25 @@ def test_who_are_the_people_asks_for_a_list(question, kind):
 
 
 @pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Between which dates could people answer the survey?", AnswerKind.date),
+        ("Which years does the capital plan cover?", AnswerKind.date),
+        ("Since when have trusts had to report turnaround times?", AnswerKind.date),
+        # A "when" clause sets the scene; the question after it says what it wants.
+        (
+            "When trusts advertise senior posts, are they getting decent applicants?",
+            AnswerKind.fact,
+        ),
+        ("When scanners break down, how many days are they out of use?", AnswerKind.number),
+        ("When was the report published, and by whom?", AnswerKind.date),
+    ],
+)
+def test_date_questions_are_read_by_what_they_ask(question, kind):
+    assert answer_kind(question) is kind
+
+
+@pytest.mark.parametrize(
     ("text", "count"),
     [
         ("Five key themes emerged from the discussion and survey:", 5),
