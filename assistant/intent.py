@@ -37,7 +37,7 @@ _LIST = re.compile(
 )
 _DATE = re.compile(
     r"^\s*when\b|\b(?:what|which)\s+(?:dates?|years?|months?|days?)\b|\bhow\s+long\s+ago\b"
-    r"|\b(?:by|since|until|till|from)\s+when\b|\bwhat\s+period\b",
+    r"|\b(?:by|since|until|till|from)\s+when\b|\bwhat\s+period\b|\bdeadlines?\b",
     re.IGNORECASE,
 )
 # "When trusts advertise senior posts, are they getting decent applicants?": a clause that
@@ -52,6 +52,7 @@ _NUMBER = re.compile(
     r"|\bwhat\s+(?:proportion|percentage|per\s*cent|share|fraction|number|size|cost|amount|"
     r"ratio|rate|total|figure|level|budget|salary|price|investment)\b"
     r"|\bby\s+how\s+much\b|\bwhat\s+is\s+the\s+(?:total|number)\b"
+    r"|\bwhat\s+(?:average|mean|median)\b"  # "What average team size did the estimate use?"
     # "What is the average team size?", "What was the vacancy rate?": the quantity is named
     # after the article, not after "what".
     r"|\bwhat(?:\s+|['’])(?:is|was|s|will\s+be|would\s+be)\s+the\s+(?:\w+\s+){0,3}?"

@@ -168,9 +168,11 @@ def test_who_are_the_people_asks_for_a_list(question, kind):
         ),
         ("When scanners break down, how many days are they out of use?", AnswerKind.number),
         ("When was the report published, and by whom?", AnswerKind.date),
+        ("What was the deadline for returning the toolkit?", AnswerKind.date),
+        ("What average team size per council did the estimate use?", AnswerKind.number),
     ],
 )
-def test_date_questions_are_read_by_what_they_ask(question, kind):
+def test_date_and_number_questions_are_read_by_what_they_ask(question, kind):
     assert answer_kind(question) is kind
 
 
