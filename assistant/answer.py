@@ -90,6 +90,7 @@ CANDIDATES = 20  # passages searched for and reranked
 SUBHEADING_PASSAGES = 30  # passages after a heading searched for its subheadings
 SUBHEADING_PROSE_WORDS = 8  # a sentence this long under a subheading: it heads prose
 SUBHEADING_PROSE_AFTER = 1  # within this many sentences of it, headings aside
+SUBHEADING_PAGES = 2  # pages after a heading within which its subheadings list (else: sections)
 SAME_FAMILY = 6  # letters two words' stems share to be of one family (_on_topic)
 SENTENCE_POOL = 5  # reranked passages whose sentences may answer
 PASSAGE_WEIGHT = 1.0  # the bonus for a passage's rank: the answer comes from the best passage
@@ -452,6 +453,10 @@ class Assistant:
             if child_level == level + 1:
                 children.append((child_page, text))
         if len(children) < 2:
+            return []
+        # A heading whose sections run on for pages heads a chapter ("4. Background and
+        # conceptual framework", pp. 35-40), not a list: its subheadings are not items.
+        if children[-1][0] - page > SUBHEADING_PAGES:
             return []
 
         # Each child's line, in the passages from the heading's on. The list ends at a child

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant import answer as answer_module
 from assistant import compose as compose_module
 from assistant.compose import Sentence, compose, normalise, passage_sentences
 from assistant.intent import AnswerKind
@@ -332,6 +333,26 @@ def test_a_heading_lists_its_subheadings_only_if_it_names_what_is_asked(assistan
     assert (composition.method == "list") is lists
     first = "8.1 Shared reporting worklists" if lists else best.text
     assert composition.sentences[0].text == first
+
+
+def test_a_heading_whose_subheadings_run_on_for_pages_heads_sections_not_a_list(
+    assistant, monkeypatch
+):
+    """'8 Priorities for imaging networks' lists its subheadings, all on its own page. A
+    heading whose subheadings run on for more than SUBHEADING_PAGES pages heads a chapter of
+    sections (in the shared corpus "4. Background and conceptual framework", whose nine
+    sections run from p. 35 to p. 40, was quoted as a list of headings): it lists none."""
+    _, scored = _priorities_and_another(assistant, heading_own=0.9)
+    heading = next(s for s in scored if s.text == "8 Priorities for imaging networks")
+    listed = [s.text for s in assistant._subheadings(heading)]
+    assert listed[:3] == [
+        "8.1 Shared reporting worklists",
+        "8.2 Joint procurement of scanners",
+        "8.3 Common training for radiographers",
+    ]
+    # The same subheadings, held to end before the heading's own page does.
+    monkeypatch.setattr(answer_module, "SUBHEADING_PAGES", -1)
+    assert assistant._subheadings(heading) == []
 
 
 def test_a_list_whose_anchor_is_about_something_else_does_not_answer(assistant):
