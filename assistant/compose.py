@@ -800,9 +800,28 @@ def _best_list(
         # (A list whose items repeat is a table's cells: "– link", "– link".)
         if len({normalise(item.text) for item in items}) < len(items):
             continue
+        # A lead-in over one line of items run together ("Key Drivers:" then "Austerity;
+        # political instability; reduced healthcare investment; ..."): that line is its list.
+        if len(items) < 2 and anchor.role == "lead-in":
+            line = _next_line(anchor, sentences_of)
+            if line is not None and _run_together(line.text):
+                return [line]
         if len(items) >= 2 and count in (None, len(items)):
             return items[:MAX_ITEMS]
     return []
+
+
+def _next_line(
+    sentence: Sentence, sentences_of: Callable[[Hit], list[Sentence]]
+) -> Sentence | None:
+    """Return the sentence just after this one in its passage, if there is one."""
+    return next((s for s in sentences_of(sentence.hit) if s.start >= sentence.end), None)
+
+
+def _run_together(text: str) -> bool:
+    """Return whether a line is items separated by semicolons: three or more, each short."""
+    parts = [p for p in text.rstrip(".").split(";") if p.strip()]
+    return len(parts) >= 3 and all(word_count(p) <= MAX_ROW_WORDS for p in parts)
 
 
 def _context(sentence: Sentence, scored: Sequence[Sentence]) -> str:

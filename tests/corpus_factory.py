@@ -333,6 +333,11 @@ DOCUMENTS.append(
                         "set up secure links to the reporting company",
                         "trained its duty radiologists on the new viewer.",
                         "The pilot ran for six months in 2022.",
+                        # Items run together on one line after their lead-in, as a table's
+                        # cell extracts.
+                        "Risks the pilot board recorded:",
+                        "Radiologist fatigue; slow image transfer; unclear clinical "
+                        "responsibility; gaps in the audit trail.",
                     ],
                 ),
             ],

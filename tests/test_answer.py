@@ -959,6 +959,19 @@ def test_list_whose_bullets_were_lost_is_answered_by_its_lower_case_items(assist
     assert [c.pages for c in answer.citations] == [[11]]
 
 
+def test_a_lead_in_over_items_run_together_on_one_line_is_answered_by_that_line(assistant):
+    """A table cell extracts as one line of items separated by semicolons ("Key Drivers:"
+    then "Austerity; political instability; ..."): after its lead-in, that line is the list."""
+    answer = assistant.answer("What risks did the out-of-hours pilot board record?")
+
+    assert answer.outcome is Outcome.answered and answer.composition == "list"
+    assert [s.text for s in answer.sentences] == [
+        "Radiologist fatigue; slow image transfer; unclear clinical responsibility; gaps in "
+        "the audit trail."
+    ]
+    assert [c.pages for c in answer.citations] == [[11]]
+
+
 @pytest.mark.parametrize(
     ("question", "text"),
     [
