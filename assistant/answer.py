@@ -49,6 +49,7 @@ from assistant.glossary import Expansion, Glossary, load_glossary
 from assistant.intent import (
     AnswerKind,
     answer_kind,
+    counted_noun,
     gives_asked,
     kind_strength,
     list_noun,
@@ -569,16 +570,32 @@ class Assistant:
         """Return whether an answer gives the date or number its question asks for
         (intent.gives_asked), in a sentence about the question: one that uses a word of it
         (a cover's date is about its document). "240 1098 10% 4 commission support units
-        responded..." does not say how many virtual ward beds there are. True for questions
-        of other kinds."""
+        responded..." does not say how many virtual ward beds there are; and for "how many
+        <things>", one whose passage names those things (or a word of their family; a table
+        row's count is named by its header): "around 13,025 data professionals" does not say
+        how many nurses left. True for questions of other kinds."""
         if kind not in _WANTED:
             return True
+        counted = counted_noun(question) if kind is AnswerKind.number else ""
         text = " ".join(
             s.text
             for s in sentences
-            if s.hit.passage.id in covers or self._on_topic(s.text, question)
+            if s.hit.passage.id in covers
+            or (
+                self._on_topic(s.text, question)
+                and (not counted or self._names(s.hit.passage.text, counted))
+            )
         )
         return gives_asked(text, question, kind)
+
+    def _names(self, text: str, word: str) -> bool:
+        """Return whether a text uses a word or one of its family (see _on_topic)."""
+        wanted = set(self._tokens([word])[0])
+        stems = {t[:SAME_FAMILY] for t in wanted if len(t) >= SAME_FAMILY}
+        return any(
+            t in wanted or (len(t) >= SAME_FAMILY and t[:SAME_FAMILY] in stems)
+            for t in self._tokens([text])[0]
+        )
 
     def _on_topic(self, text: str, question: str) -> bool:
         """Return whether a sentence uses one of the question's words, other than those that

@@ -152,6 +152,8 @@ def test_an_answer_without_the_number_asked_for_is_not_covered(assistant, questi
         ("How many scanners did the equipment census count?", True),
         # It gives a number, but says nothing of virtual ward beds.
         ("How many virtual ward beds are open?", False),
+        # It is about the census, but the number it gives is not of radiographers.
+        ("How many radiographers did the equipment census count?", False),
         # Its year is a date, but not of anything the question asks about.
         ("When did the hospices open their day units?", False),
         # Not a date or number question: always given.
