@@ -167,6 +167,9 @@ def list_noun(question: str) -> str:
         flags=re.IGNORECASE,
     )
     question = re.sub(r"\b(?:kinds?|types?|sorts?)\s+of\s+", "", question, count=1, flags=re.I)
+    # "What are the Imaging Workforce Review's recommendations?" asks as "What are the
+    # recommendations?": the name before a possessive is whose, not what, is listed.
+    question = _POSSESSOR.sub("", question, count=1)
     match = _LIST_NOUN.match(question)
     noun = match["noun"].lower() if match else ""
     if not noun or noun in {"does", "was", "has", "is", "this", "these", "those", "its", "us"}:
@@ -176,6 +179,7 @@ def list_noun(question: str) -> str:
     return noun[:-3] + "y" if noun.endswith("ies") else noun[:-1]
 
 
+_POSSESSOR = re.compile(r"(?<=\s)(?:[A-Z0-9][\w-]*\s+){0,5}[A-Z0-9][\w-]*['’]s?\s+(?=[a-z])")
 _ASKS_FOR = re.compile(
     r"^\s*what\s+(?:do|does|did|will|would|should)\b.*\b(?P<verb>recommend|propose|conclude)"
     r"\W*$",

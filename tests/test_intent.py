@@ -136,6 +136,9 @@ def test_spending_time_is_not_a_number_question():
         ("Who are the key stakeholders?", "stakeholder"),
         ("What does the AnalystX survey conclude?", "conclusion"),
         ("Who leads the programme?", ""),
+        # A name with a possessive says whose, not what, is listed.
+        ("What are the Imaging Workforce Review's recommendations?", "recommendation"),
+        ("What are HEE's key findings?", "finding"),
     ],
 )
 def test_list_questions_name_what_they_list(question, noun):
