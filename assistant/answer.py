@@ -359,6 +359,8 @@ class Assistant:
                 question=expansion.question,
                 names_another=lambda heading: self._names_another(heading, expansion.question),
                 about=lambda text: self._on_topic(text, expansion.question),
+                topic=lambda text: self._on_topic(text, expansion.question, besides=noun),
+                relevance=lambda items: self._relevance(items, query),
             )
             if hits
             and (wants_figure or bare or (confidence >= threshold and not ruled_out(signals)))
@@ -533,6 +535,14 @@ class Assistant:
         found = self.index.hit_at(row)
         return found if found.passage.doc_id == hit.passage.doc_id else None
 
+    def _relevance(self, sentences: list[Sentence], query: np.ndarray) -> list[float]:
+        """Return each sentence's cosine to the question (embedded now when not prepared)."""
+        vectors = self._vectors(sentences)
+        unknown = [s.raw for s in sentences if s.raw not in vectors]
+        if unknown:
+            vectors.update(self.sentences.embed(unknown[:MAX_EMBED]))
+        return [float(vectors[s.raw] @ query) if s.raw in vectors else -1.0 for s in sentences]
+
     def _vectors(self, sentences: list[Sentence]) -> dict[str, np.ndarray]:
         return self.sentences.known([s.raw for s in sentences])
 
@@ -597,12 +607,22 @@ class Assistant:
             for t in self._tokens([text])[0]
         )
 
-    def _on_topic(self, text: str, question: str) -> bool:
+    def _on_topic(self, text: str, question: str, *, besides: str = "") -> bool:
         """Return whether a sentence uses one of the question's words, other than those that
-        name a document or ask for any list ("key", "main": True when the question has no
-        other word, or only a verb saying something happened, "When did the survey run?")."""
+        may name a document (words of some titles and publishers) or ask for any list ("key",
+        "main": True when the question has no other word, or only a verb saying something
+        happened, "When did the survey run?").
+
+        Given `besides` (what a list question lists), the words of its family are left out
+        too, and of the words that may name a document only those that do: a name's words
+        ("...of the Data Driven Healthcare 2030 report?") and initials ("HEE"); "education"
+        in "...recommendations on education?" is what is asked, though a publisher is Health
+        Education England."""
         asked = set(self._tokens([question])[0]) - _ASKING - _BARE_WORDS
-        asked -= self._naming_words(asked)
+        asked -= self._naming_in(question) if besides else self._naming_words(asked)
+        if besides:
+            family = {t[:SAME_FAMILY] for t in self._tokens([besides])[0]}
+            asked = {t for t in asked if t[:SAME_FAMILY] not in family}
         if not asked - _EVENT_WORDS:
             return True
         # A word of the same family counts too: "librarians" for "library" ("librarian",
@@ -727,6 +747,21 @@ class Assistant:
         rest = asked - self._naming_words(asked) - _BARE_WORDS - _ASKING
         # (The verb asks for its noun: "conclude" for "conclusion", stems "conclud", "conclus".)
         return bool(asked) and all(t[:SAME_FAMILY] in nouns for t in rest)
+
+    def _naming_in(self, question: str) -> set[str]:
+        """Return the tokens of a question's words that name a document: the runs of title
+        words a name is made of (_name_words), and titles' and publishers' initials ("HEE")."""
+        titles = set().union(*self._title_tokens.values())
+        naming = {t for words in _name_words(question, titles) for t in words}
+        initials = {
+            _initials(text).lower()
+            for d in self.index.meta.documents.values()
+            for text in (d.entry.title, d.entry.publisher)
+        }
+        for word in re.findall(r"[A-Za-z]+", re.sub(r"['’]s\b", "", question)):
+            if word.isupper() and word.lower() in initials:
+                naming.update(self._tokens([word])[0])
+        return naming
 
     def _naming_words(self, tokens: Iterable[str]) -> set[str]:
         """Return the tokens that name documents: words of some, but at most half, of the

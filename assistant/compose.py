@@ -68,6 +68,7 @@ MAX_ITEMS = 12
 MAX_LIST_PASSAGES = 8  # passages a list is followed across
 MAX_SERIES_PASSAGES = 16  # and a series labelled by what is asked ("Recommendation 1:")
 MAX_SERIES = 20  # items of such a series quoted
+SERIES_MARGIN = 0.05  # a series' items this close to its best match answer a question on a topic
 LOOKAHEAD = 3  # sentences after an anchor within which its list must start
 DUPLICATE_COSINE = 0.92  # sentences this similar say the same thing (summary vs full report)
 SUPERSEDED_PENALTY = 0.05
@@ -375,6 +376,8 @@ def compose(
     question: str = "",
     names_another: Callable[[Sentence], bool] | None = None,
     about: Callable[[str], bool] | None = None,
+    topic: Callable[[str], bool] | None = None,
+    relevance: Callable[[list[Sentence]], list[float]] | None = None,
 ) -> Composition:
     """Return the sentences that answer: a list, or an excerpt plus support.
 
@@ -384,7 +387,10 @@ def compose(
     and what a list question lists (intent.list_noun). `names_another(heading)` says when a
     heading names another subject than the question's, so that its list does not answer, and
     `about(text)` whether a text uses a word of the question, so that a list found from an
-    anchor that does not (nor do the sentences around it) does not answer.
+    anchor that does not (nor do the sentences around it) does not answer. `topic(text)` says
+    whether a text uses a word of the question besides what it lists, and `relevance(items)`
+    how well each item matches the question: a series asked about one topic ("What are the
+    recommendations on pay?") is narrowed to its items on that topic.
     """
     unit = number_unit(question) if kind is AnswerKind.number else ""
     scored = _pointed_to(scored)
@@ -434,6 +440,8 @@ def compose(
             count=asked_count(question, noun),
             names_another=names_another,
             about=about,
+            topic=topic,
+            relevance=relevance,
         )
         if items:
             return Composition(sentences=items, method="list")
@@ -714,6 +722,8 @@ def _best_list(
     count: int | None = None,
     names_another: Callable[[Sentence], bool] | None = None,
     about: Callable[[str], bool] | None = None,
+    topic: Callable[[str], bool] | None = None,
+    relevance: Callable[[list[Sentence]], list[float]] | None = None,
 ) -> list[Sentence]:
     """Return the items of the list that best matches the question, or [] when none does.
 
@@ -797,6 +807,17 @@ def _best_list(
         ):
             items = subheadings(anchor)
         items = items or _list_items(anchor, neighbours, sentences_of, names_another)
+        # A series labelled by what is asked ("Recommendation 1:"...), asked about one topic,
+        # answers with its items on that topic, however few.
+        narrowed = False
+        if (
+            topic is not None
+            and noun
+            and len(items) > 1
+            and all(i.number is not None and i.marker.lower() == noun for i in items)
+        ):
+            on_topic = _on_the_topic(items, topic, relevance)
+            narrowed, items = len(on_topic) < len(items), on_topic
         # (A list whose items repeat is a table's cells: "– link", "– link".)
         if len({normalise(item.text) for item in items}) < len(items):
             continue
@@ -806,7 +827,7 @@ def _best_list(
             line = _next_line(anchor, sentences_of)
             if line is not None and _run_together(line.text):
                 return [line]
-        if len(items) >= 2 and count in (None, len(items)):
+        if narrowed or (len(items) >= 2 and count in (None, len(items))):
             return items[:MAX_ITEMS]
     return []
 
@@ -920,6 +941,28 @@ def _series(
         return []
     items = _run(sequence, first - 1, sequence[first].marker, lead_in=True)
     return items[:MAX_SERIES] if len(items) >= 2 else []
+
+
+def _on_the_topic(
+    items: list[Sentence],
+    topic: Callable[[str], bool],
+    relevance: Callable[[list[Sentence]], list[float]] | None,
+) -> list[Sentence]:
+    """Return the items of a labelled series that are about what the question asks besides
+    the series ("...on leadership?": those whose text, label aside, uses "leadership" or a
+    word of its family), or when none uses such a word, those that match the question nearly
+    as well as the best ("...on pay?": "To review the financial reward structures..."). All
+    of them when the question asks about nothing else, or every item is about it."""
+    if topic(""):  # the question asks for the series and nothing else
+        return items
+    chosen = [item for item in items if topic(LABEL.sub("", item.text, count=1))]
+    if not chosen and relevance is not None:
+        scores = relevance(items)
+        best = max(scores)
+        chosen = [
+            item for item, score in zip(items, scores, strict=True) if score >= best - SERIES_MARGIN
+        ]
+    return chosen or items
 
 
 def _passages_from(

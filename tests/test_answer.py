@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from assistant.answer import Assistant, _initials, _lead_ins, _name_words, _names, _rerank
 from assistant.app import chat_markdown, citation_html, sources_html
 from assistant.cli import app as cli
-from assistant.compose import Sentence, passage_sentences
+from assistant.compose import Sentence, _on_the_topic, passage_sentences
 from assistant.intent import AnswerKind, answer_kind
 from assistant.types import NO_DOCUMENTS, NOT_COVERED, Citation, Outcome
 from index.retrieve import bm25_tokenize
@@ -504,6 +504,71 @@ def test_a_question_about_one_labelled_item_gets_that_item_not_its_series(assist
     texts = [s.text for s in answer.sentences]
     assert LABELLED[2] in texts
     assert not set(texts) & {LABELLED[0], LABELLED[1], LABELLED[3]}
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # Asked about a topic: the items whose words are of its family ("Train", "training").
+        (
+            "What are the recommendations of the Imaging Workforce Review on training?",
+            LABELLED[:2],
+        ),
+        (
+            "What are the recommendations of the Imaging Workforce Review for networks?",
+            LABELLED[1::2],
+        ),
+        # Asked about nothing else: all of them.
+        ("What are the recommendations of the Imaging Workforce Review 2017?", LABELLED),
+        ("What are the Imaging Workforce Review's recommendations?", LABELLED),
+    ],
+)
+def test_a_labelled_series_asked_about_one_topic_gives_its_items_on_it(
+    assistant, question, expected
+):
+    answer = assistant.answer(question)
+
+    assert answer.outcome is Outcome.answered and answer.composition == "list"
+    assert [s.text for s in answer.sentences] == expected
+
+
+def test_a_series_whose_items_use_no_word_of_the_topic_gives_the_closest(assistant):
+    """ "...on pay?" when no item says "pay": the items that match the question nearly as
+    well as the best (within SERIES_MARGIN), in order; all of them when none is asked about."""
+    hits = [assistant.index.hit_at(row) for row in range(assistant.index.size)]
+    items = [
+        s
+        for h in hits
+        if h.passage.doc_id == REVIEW
+        for s in assistant._sentences(h)
+        if s.text in LABELLED
+    ]
+    assert [s.text for s in items] == LABELLED
+    nothing = lambda text: False  # noqa: E731  (no item uses a word of the topic)
+    scores = [0.30, 0.52, 0.21, 0.49]
+
+    assert _on_the_topic(items, nothing, lambda _: scores) == [items[1], items[3]]
+    assert _on_the_topic(items, nothing, None) == items
+    everything = lambda text: True  # noqa: E731  (the question asks for nothing else)
+    assert _on_the_topic(items, everything, lambda _: scores) == items
+
+
+@pytest.mark.parametrize(
+    ("question", "naming"),
+    [
+        ("What are the recommendations of the Imaging Workforce Review on training?", True),
+        ("What are NHSE's recommendations on training?", True),  # NHS England's initials
+        ("What are the recommendations on training?", False),
+    ],
+)
+def test_only_the_words_that_name_a_document_are_not_its_topic(assistant, question, naming):
+    """For a list question, the words left to find in an item are the question's, less those
+    that name a document as the question spells them: "training" stays a topic word."""
+    named = assistant._naming_in(question)
+    assert bool(named) is naming
+    assert "train" not in named
+    assert assistant._on_topic("Fund a training academy.", question, besides="recommendation")
+    assert not assistant._on_topic("Publish vacancy rates.", question, besides="recommendation")
 
 
 def test_labelled_series_answers_within_a_document_filter(assistant):
