@@ -363,15 +363,22 @@ class Assistant:
                 relevance=lambda items: self._relevance(items, query),
             )
             if hits
-            and (wants_figure or bare or (confidence >= threshold and not ruled_out(signals)))
+            and (
+                wants_figure
+                or bool(noun)  # a list's own evidence may answer (see listed below)
+                or (confidence >= threshold and not ruled_out(signals))
+            )
             else None
         )
         if kind is AnswerKind.list_:
-            listed = (
-                bare
-                and composition is not None
-                and composition.method == "list"
-                and headed_by(composition.sentences, noun, self._sentences)
+            found = composition is not None and composition.method == "list"
+            listed = found and (
+                headed_by(composition.sentences, noun, self._sentences)
+                if bare
+                # "What are the recommendations about leadership?": Recommendations 5 and 6,
+                # which name leadership.
+                else bool(noun)
+                and self._series_on_topic(composition.sentences, expansion.question, noun)
             )
             # Without such a list, a section headed by the noun ("4. Next steps", prose)
             # answers with its opening sentences.
@@ -599,19 +606,21 @@ class Assistant:
         return gives_asked(text, question, kind)
 
     def _names(self, text: str, word: str) -> bool:
-        """Return whether a text uses a word or one of its family (see _on_topic)."""
-        wanted = set(self._tokens([word])[0])
-        stems = {t[:SAME_FAMILY] for t in wanted if len(t) >= SAME_FAMILY}
-        return any(
-            t in wanted or (len(t) >= SAME_FAMILY and t[:SAME_FAMILY] in stems)
-            for t in self._tokens([text])[0]
-        )
+        """Return whether a text uses a word or one of its family (_uses)."""
+        return any(self._uses(text, token) for token in self._tokens([word])[0])
 
     def _on_topic(self, text: str, question: str, *, besides: str = "") -> bool:
-        """Return whether a sentence uses one of the question's words, other than those that
-        may name a document (words of some titles and publishers) or ask for any list ("key",
-        "main": True when the question has no other word, or only a verb saying something
-        happened, "When did the survey run?").
+        """Return whether a sentence uses one of the question's words (_asked_words), or a
+        word of the same family: True when the question has no such word, or only a verb
+        saying something happened ("When did the survey run?")."""
+        asked = self._asked_words(question, besides=besides)
+        if not asked - _EVENT_WORDS:
+            return True
+        return any(self._uses(text, word) for word in asked)
+
+    def _asked_words(self, question: str, *, besides: str = "") -> set[str]:
+        """Return the question's tokens other than those that may name a document (words of
+        some titles and publishers) or ask for any list ("key", "main").
 
         Given `besides` (what a list question lists), the words of its family are left out
         too, and of the words that may name a document only those that do: a name's words
@@ -623,14 +632,32 @@ class Assistant:
         if besides:
             family = {t[:SAME_FAMILY] for t in self._tokens([besides])[0]}
             asked = {t for t in asked if t[:SAME_FAMILY] not in family}
-        if not asked - _EVENT_WORDS:
-            return True
-        # A word of the same family counts too: "librarians" for "library" ("librarian",
-        # "librari": the stemmer leaves them apart), "employ" for "employment".
-        stems = {t[:SAME_FAMILY] for t in asked if len(t) >= SAME_FAMILY}
+        return asked
+
+    def _uses(self, text: str, word: str) -> bool:
+        """Return whether a text uses a token, or one of its family: "librarians" for
+        "library" ("librarian", "librari": the stemmer leaves them apart), "employ" for
+        "employment"."""
+        stem = word[:SAME_FAMILY] if len(word) >= SAME_FAMILY else None
         return any(
-            t in asked or (len(t) >= SAME_FAMILY and t[:SAME_FAMILY] in stems)
+            t == word or (stem is not None and len(t) >= SAME_FAMILY and t[:SAME_FAMILY] == stem)
             for t in self._tokens([text])[0]
+        )
+
+    def _series_on_topic(self, sentences: Sequence[Sentence], question: str, noun: str) -> bool:
+        """Return whether an answer is a series labelled by what the question lists
+        ("Recommendation 5:", "Recommendation 6:"), whose items use every word the question
+        asks about besides ("...about leadership?"): the series says what they are, and the
+        words what they are about."""
+        asked = self._asked_words(question, besides=noun) - _EVENT_WORDS
+        return (
+            bool(asked)
+            and bool(sentences)
+            and all(
+                s.role == "item" and s.number is not None and s.marker.lower() == noun
+                for s in sentences
+            )
+            and all(any(self._uses(s.text, word) for s in sentences) for word in asked)
         )
 
     def _named_documents(self, question: str) -> dict[str, float]:
@@ -1007,7 +1034,7 @@ _BARE_WORDS = frozenset(
     bm25_tokenize(
         [
             "what which tell me key main principal major overall all list name give set out next "
-            "made make report "
+            "made make report about regarding "
             "document paper review survey summary guidance guide strategy plan"
         ]
     )[0]

@@ -59,9 +59,11 @@ def ruled_in(signals: Mapping[str, float]) -> bool:
     """Return whether the evidence passes the rule that answers whatever the threshold: a
     list question that asks for nothing but what the answer's list, or the section it quotes
     the opening of, is headed by ("What are the recommendations?" under a filter, answered
-    by "Recommendation 1: ..."; "What are the next steps?" by its section; signal 'listed'
-    1). Short questions embed poorly, so their cosines say little; the heading says
-    what the list is. A rule that declines (`ruled_out`) still wins."""
+    by "Recommendation 1: ..."; "What are the next steps?" by its section), or whose
+    answer is the series its noun labels, narrowed to items that use every other word it
+    asks about ("What are the recommendations about leadership?": Recommendations 5 and 6);
+    signal 'listed' 1. Short questions embed poorly, so their cosines say little; the
+    heading or label says what the list is. A rule that declines (`ruled_out`) still wins."""
     return signals.get("listed", 0.0) >= 1.0 and not ruled_out(signals)
 
 

@@ -532,6 +532,31 @@ def test_a_labelled_series_asked_about_one_topic_gives_its_items_on_it(
     assert [s.text for s in answer.sentences] == expected
 
 
+@pytest.mark.parametrize(
+    ("question", "listed"),
+    [
+        ("What are the recommendations of the Imaging Workforce Review on training?", 1.0),
+        # "Scotland" is in no item: the rule does not answer (the threshold may).
+        (
+            "What are the recommendations of the Imaging Workforce Review on training in Scotland?",
+            0.0,
+        ),
+        ("What are the recommendations for pathology laboratories?", 0.0),
+    ],
+)
+def test_a_series_whose_items_name_what_is_asked_answers_by_rule(assistant, question, listed):
+    """A series labelled by what the question lists, whose items use every other word it asks
+    about, is the answer whatever the cosines (signal 'listed', calibrate.ruled_in): on the
+    shared corpus "What are the recommendations about leadership?" scored 1.43 against the
+    threshold of 1.513, with Recommendations 5 and 6 found."""
+    answer = assistant.answer(question)
+
+    assert answer.evidence.signals["listed"] == listed
+    if listed:
+        assert answer.outcome is Outcome.answered
+        assert [s.text for s in answer.sentences] == LABELLED[:2]
+
+
 def test_a_series_whose_items_use_no_word_of_the_topic_gives_the_closest(assistant):
     """ "...on pay?" when no item says "pay": the items that match the question nearly as
     well as the best (within SERIES_MARGIN), in order; all of them when none is asked about."""
