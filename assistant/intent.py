@@ -172,6 +172,10 @@ def list_noun(question: str) -> str:
     question = _POSSESSOR.sub("", question, count=1)
     match = _LIST_NOUN.match(question)
     noun = match["noun"].lower() if match else ""
+    # "What is the recommendation on pay?": one item of a series asked for by its label.
+    single = _SINGLE_ITEM.match(question)
+    if single and not noun:
+        return single["noun"].lower()
     if not noun or noun in {"does", "was", "has", "is", "this", "these", "those", "its", "us"}:
         # "What does the guide recommend?" lists its recommendations.
         asks = _ASKS_FOR.search(question)
@@ -179,6 +183,11 @@ def list_noun(question: str) -> str:
     return noun[:-3] + "y" if noun.endswith("ies") else noun[:-1]
 
 
+_SINGLE_ITEM = re.compile(
+    r"^\s*what\s+(?:is|was|'s)\s+the\s+(?:(?:key|main|first|last|final)\s+)?"
+    r"(?P<noun>recommendation|finding|conclusion|priority|principle|action|proposal)\b",
+    re.IGNORECASE,
+)
 _POSSESSOR = re.compile(r"(?<=\s)(?:[A-Z0-9][\w-]*\s+){0,5}[A-Z0-9][\w-]*['’]s?\s+(?=[a-z])")
 _ASKS_FOR = re.compile(
     r"^\s*what\s+(?:do|does|did|will|would|should)\b.*\b(?P<verb>recommend|propose|conclude)"

@@ -139,6 +139,9 @@ def test_spending_time_is_not_a_number_question():
         # A name with a possessive says whose, not what, is listed.
         ("What are the Imaging Workforce Review's recommendations?", "recommendation"),
         ("What are HEE's key findings?", "finding"),
+        # One item of a series, asked for by its label.
+        ("What is the recommendation on pay?", "recommendation"),
+        ("What was the main finding about vacancies?", "finding"),
     ],
 )
 def test_list_questions_name_what_they_list(question, noun):
