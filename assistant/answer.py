@@ -37,6 +37,7 @@ from assistant.compose import (
     compose,
     head_noun,
     headed_by,
+    labelled_by,
     leans_back,
     normalise,
     page_at,
@@ -150,6 +151,14 @@ class Assistant:
         self._title_tokens = {
             doc_id: set(bm25_tokenize([f"{d.entry.title} {d.entry.publisher}"])[0])
             for doc_id, d in index.meta.documents.items()
+        }
+        # The words of every title and publisher, and their initials ("hee", "tphc"): what a
+        # question may name a document by (_naming_in).
+        self._any_title_tokens: set[str] = set().union(*self._title_tokens.values())
+        self._document_initials = {
+            _initials(text).lower()
+            for d in index.meta.documents.values()
+            for text in (d.entry.title, d.entry.publisher)
         }
         self._first_rows = index.first_rows()
 
@@ -653,10 +662,7 @@ class Assistant:
         return (
             bool(asked)
             and bool(sentences)
-            and all(
-                s.role == "item" and s.number is not None and s.marker.lower() == noun
-                for s in sentences
-            )
+            and labelled_by(sentences, noun)
             and all(any(self._uses(s.text, word) for s in sentences) for word in asked)
         )
 
@@ -778,15 +784,9 @@ class Assistant:
     def _naming_in(self, question: str) -> set[str]:
         """Return the tokens of a question's words that name a document: the runs of title
         words a name is made of (_name_words), and titles' and publishers' initials ("HEE")."""
-        titles = set().union(*self._title_tokens.values())
-        naming = {t for words in _name_words(question, titles) for t in words}
-        initials = {
-            _initials(text).lower()
-            for d in self.index.meta.documents.values()
-            for text in (d.entry.title, d.entry.publisher)
-        }
+        naming = {t for words in _name_words(question, self._any_title_tokens) for t in words}
         for word in re.findall(r"[A-Za-z]+", re.sub(r"['’]s\b", "", question)):
-            if word.isupper() and word.lower() in initials:
+            if word.isupper() and word.lower() in self._document_initials:
                 naming.update(self._tokens([word])[0])
         return naming
 

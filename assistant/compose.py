@@ -810,12 +810,7 @@ def _best_list(
         # A series labelled by what is asked ("Recommendation 1:"...), asked about one topic,
         # answers with its items on that topic, however few.
         narrowed = False
-        if (
-            topic is not None
-            and noun
-            and len(items) > 1
-            and all(i.number is not None and i.marker.lower() == noun for i in items)
-        ):
+        if topic is not None and len(items) > 1 and labelled_by(items, noun):
             on_topic = _on_the_topic(items, topic, relevance)
             narrowed, items = len(on_topic) < len(items), on_topic
         # (A list whose items repeat is a table's cells: "– link", "– link".)
@@ -941,6 +936,14 @@ def _series(
         return []
     items = _run(sequence, first - 1, sequence[first].marker, lead_in=True)
     return items[:MAX_SERIES] if len(items) >= 2 else []
+
+
+def labelled_by(items: Sequence[Sentence], noun: str) -> bool:
+    """Return whether every one of these is an item labelled by the noun, numbered
+    ("Recommendation 3:" for "recommendation")."""
+    return bool(items and noun) and all(
+        s.role == "item" and s.number is not None and s.marker.lower() == noun for s in items
+    )
 
 
 def _on_the_topic(
