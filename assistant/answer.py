@@ -122,6 +122,13 @@ TITLE_WEIGHT = 0.2  # rerank boost of a document the question names (by its titl
 PUBLICATION_BONUS = 0.1
 DATED_COVER_BONUS = 1.0
 PUBLICATION = re.compile(r"\b(?:publish\w*|publication|released?|issued|came out|dated)\b", re.I)
+# Who wrote a report, who helped: its credits say, in its first pages.
+AUTHORSHIP = re.compile(
+    r"\b(?:who\s+(?:wrote|compiled|authored|produced|prepared)|authors?|authored|compiled|"
+    r"written\s+by|contributors?|acknowledge\w*|thank\w*)\b",
+    re.I,
+)
+FRONT_PASSAGES = 3  # a document's first passages: with nothing quotable, its cover and credits
 # "When will the next survey be published?" asks of a publication to come, which no cover
 # date answers.
 FUTURE = re.compile(r"\b(?:will|next|upcoming|forthcoming|future)\b", re.I)
@@ -327,7 +334,9 @@ class Assistant:
             for s in plain
         ]
         if mode is Mode.hybrid:
-            hits = _rerank(hits, scored, kind, named, noun=noun)
+            # (Who wrote or published a report, and when, its cover and credits say.)
+            about_report = bool(PUBLICATION.search(question) or AUTHORSHIP.search(question))
+            hits = _rerank(hits, scored, kind, named, noun=noun, demote_front=not about_report)
         ranked = _demote_superseded(hits)
         hits = [
             hit.model_copy(update={"rank": rank}) for rank, hit in enumerate(ranked[:k], start=1)
@@ -357,6 +366,12 @@ class Assistant:
         # gives the date or number asked for is itself evidence, and calibration must see it for
         # every question. Other answers are composed only when they will be given.
         wants_figure = kind in _WANTED
+        top_named = max(named.values(), default=0.0)
+        asked_of = (
+            {d for d, share in named.items() if share >= max(NAMED_MIN, top_named * NAMED_SHARE)}
+            if top_named >= NAMED_MIN
+            else set(self.index.meta.documents)
+        )
         composition = (
             compose(
                 candidates,
@@ -370,6 +385,7 @@ class Assistant:
                 about=lambda text: self._on_topic(text, expansion.question),
                 topic=lambda text: self._on_topic(text, expansion.question, besides=noun),
                 relevance=lambda items: self._relevance(items, query),
+                elsewhere=lambda sentence: sentence.hit.passage.doc_id not in asked_of,
             )
             if hits
             and (
@@ -1060,11 +1076,16 @@ def _rerank(
     named: dict[str, float],
     *,
     noun: str = "",
+    demote_front: bool = False,
 ) -> list[Hit]:
     """Return the candidates ordered by their dense cosine plus their best sentence's score
     (a passage with no quotable sentence, such as a title page, counts NO_SENTENCE lower),
     plus a boost for the documents the question names and, for a list question listing
-    `noun`, for passages whose heading or a lead-in names it."""
+    `noun`, for passages whose heading or a lead-in names it. Reference lists rank last, and
+    so does a document's front matter when `demote_front`: its first FRONT_PASSAGES passages
+    that hold nothing quotable, neither prose nor a list's item (the cover, the credits),
+    which match a question that names the document by its title and say nothing of what it
+    asks."""
     best: dict[str, float] = {}
     for sentence in scored:
         if quotable(sentence, kind):
@@ -1092,7 +1113,12 @@ def _rerank(
             + (HEADING_WEIGHT if hit.passage.id in listing else 0.0)
         )
 
-    return sorted(hits, key=lambda h: (_reference_list(h), -key(h), h.rank))
+    says = {s.hit.passage.id for s in scored if quotable(s, AnswerKind.fact)}
+
+    def front_matter(hit: Hit) -> bool:
+        return demote_front and hit.passage.ordinal < FRONT_PASSAGES and hit.passage.id not in says
+
+    return sorted(hits, key=lambda h: (_reference_list(h) or front_matter(h), -key(h), h.rank))
 
 
 REFERENCE_LIST = re.compile(r"^\W*(?:\d+\W*)?(?:references|bibliography|endnotes)\b", re.I)

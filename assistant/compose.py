@@ -378,6 +378,7 @@ def compose(
     about: Callable[[str], bool] | None = None,
     topic: Callable[[str], bool] | None = None,
     relevance: Callable[[list[Sentence]], list[float]] | None = None,
+    elsewhere: Callable[[Sentence], bool] | None = None,
 ) -> Composition:
     """Return the sentences that answer: a list, or an excerpt plus support.
 
@@ -390,7 +391,9 @@ def compose(
     anchor that does not (nor do the sentences around it) does not answer. `topic(text)` says
     whether a text uses a word of the question besides what it lists, and `relevance(items)`
     how well each item matches the question: a series asked about one topic ("What are the
-    recommendations on pay?") is narrowed to its items on that topic.
+    recommendations on pay?") is narrowed to its items on that topic. `elsewhere(sentence)`
+    says when a sentence is in another document than those the question names: no list of
+    such a document answers.
     """
     unit = number_unit(question) if kind is AnswerKind.number else ""
     scored = _pointed_to(scored)
@@ -442,6 +445,7 @@ def compose(
             about=about,
             topic=topic,
             relevance=relevance,
+            elsewhere=elsewhere,
         )
         if items:
             return Composition(sentences=items, method="list")
@@ -724,6 +728,7 @@ def _best_list(
     about: Callable[[str], bool] | None = None,
     topic: Callable[[str], bool] | None = None,
     relevance: Callable[[list[Sentence]], list[float]] | None = None,
+    elsewhere: Callable[[Sentence], bool] | None = None,
 ) -> list[Sentence]:
     """Return the items of the list that best matches the question, or [] when none does.
 
@@ -783,6 +788,10 @@ def _best_list(
     ]
     for anchor in anchors:
         if names_another is not None and _is_heading(anchor) and names_another(anchor):
+            continue
+        # (A list in another document than the one the question names answers another
+        # question: "the guide's recommendations" are not the review's.)
+        if elsewhere is not None and elsewhere(anchor):
             continue
         # An anchor that shares no word with the question, nor does the sentence before or
         # after it, heads a list about something else ("Priorities for the health records

@@ -738,6 +738,22 @@ def test_question_about_a_publication_to_come_is_not_answered_by_a_cover_date(as
     assert "NHS England, 2022-03-01" not in [s.text for s in answer.sentences]
 
 
+@pytest.mark.parametrize(
+    ("question", "cover_ranks"),
+    [
+        # The title words match the cover best of all; it says nothing of what is in the guide.
+        ("What is in the imaging equipment replacement guide?", False),
+        # Who published a report, and who wrote it, its cover and credits say.
+        ("Who published the imaging equipment replacement guide?", True),
+    ],
+)
+def test_a_documents_cover_ranks_only_for_who_published_it(assistant, question, cover_ranks):
+    answer = assistant.answer(question)
+
+    top = [(h.passage.doc_id, h.passage.ordinal) for h in answer.hits[:5]]
+    assert (("equipment-guide-2022", 0) in top) is cover_ranks, top
+
+
 def test_sentence_broken_by_a_page_break_is_quoted_whole_and_cited_over_both_pages(assistant):
     answer = assistant.answer("What must capital bids for mobile scanners include?")
 
