@@ -116,6 +116,14 @@ _LABEL_NUMBER = re.compile(
 )
 
 
+# A footnote's number before its text ("7 See Appendix H for...", "9 At the time of the
+# survey..."): a sentence rarely opens on a figure followed by a capitalised word.
+_FOOTNOTE_MARK = re.compile(
+    r"^\s*\d{1,2}\s+(?=[A-Z][a-z])(?!(?:January|February|March|April|May|June|July|August|"
+    r"September|October|November|December)\b)"
+)
+
+
 # A rate of change: "How quickly is the market expected to grow?", "How fast is demand rising?"
 _RATE_WANTED = re.compile(
     r"\bhow\s+(?:quickly|fast)\b.*\b(?:grow|growing|grown|rise|rising|increas|expand|fall|"
@@ -406,7 +414,7 @@ def kind_strength(text: str, kind: AnswerKind, unit: str = "") -> int:
         return 2 if DATE_TEXT.search(text) else int(bool(YEAR_TEXT.search(text)))
     if kind is AnswerKind.number:
         # (A date is not a figure: "NHS Improvement, 2019-11-01", "on 24 October 2022".)
-        counted = DATE_TEXT.sub(" ", _LABEL_NUMBER.sub(" ", text))
+        counted = DATE_TEXT.sub(" ", _LABEL_NUMBER.sub(" ", _FOOTNOTE_MARK.sub(" ", text)))
         years = {m.group() for m in re.finditer(r"\b(?:19|20)\d{2}\b", counted)}
         if not any(m.group().strip() not in years for m in NUMBER_TEXT.finditer(counted)):
             return 0

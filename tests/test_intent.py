@@ -65,6 +65,9 @@ def test_number_questions_say_which_unit_they_want(question, kind, unit):
         ("NHS Improvement, 2019-11-01", 0, 0, 0, 0),
         ("The survey was published on 24 October 2022.", 0, 0, 0, 0),
         ("The census of 1 May 2021 counted 412 scanners.", 2, 1, 1, 1),
+        # A footnote's number before its text is its mark, not a figure; a count is.
+        ("7 See Appendix H for the organisations categorised as health.", 0, 0, 0, 0),
+        ("45 NHS trusts took part in the survey.", 2, 1, 1, 1),
     ],
 )
 def test_number_strength_follows_the_unit_asked_for(text, any_number, percent, money, rate):
