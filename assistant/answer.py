@@ -3,8 +3,9 @@
 The recipe, no language model involved:
 1. Expand the question's shorthand with the glossary; read what kind of answer it wants
    (assistant/intent.py); search the index (hybrid by default) for candidate passages.
-2. Rerank the candidates by their best sentence as well as as a whole, and demote superseded
-   documents below current ones that say nearly the same thing.
+2. Rerank the candidates by their best sentence as well as as a whole, reference lists and a
+   document's front matter (cover, credits) last, and demote superseded documents below
+   current ones that say nearly the same thing.
 3. Judge the evidence from several signals (best passage and best sentence cosine, the share of
    the question's rarer words the evidence holds, agreement of the dense and keyword rankings,
    the share of its specialist words the index uses at all), weighted and thresholded as
