@@ -51,8 +51,10 @@ from assistant.glossary import Expansion, Glossary, load_glossary
 from assistant.intent import (
     AnswerKind,
     answer_kind,
+    asks_target,
     counted_noun,
     gives_asked,
+    gives_target,
     kind_strength,
     list_noun,
     noun_pattern,
@@ -412,13 +414,19 @@ class Assistant:
             if opening:
                 composition = Composition(sentences=opening, method="section")
             signals["listed"] = float(listed or bool(opening))
+        lacking = ""  # what the answer lacks of what the question asks for
         if hits:
             # Figure: 0 when a date or number question's answer gives no date or number in a
-            # sentence about the question (a rule, like years: see calibrate.ruled_out).
+            # sentence about the question, or a question asking for a target gets none (a
+            # rule, like years: see calibrate.ruled_out).
             sentences = composition.sentences if composition else []
-            signals["figure"] = float(
-                self._gives_figure(sentences, expansion.question, kind, covers=cover_ids)
-            )
+            if asks_target(expansion.question) and not self._gives_target(
+                sentences, expansion.question
+            ):
+                lacking = "target"
+            elif not self._gives_figure(sentences, expansion.question, kind, covers=cover_ids):
+                lacking = _WANTED[kind]
+            signals["figure"] = float(not lacking)
         evidence = Evidence(
             best_dense=signals.get("dense"),
             signals=signals,
@@ -449,7 +457,7 @@ class Assistant:
                 expansion.question,
                 unknown,
                 missing,
-                wanted="" if signals.get("figure", 1.0) else _WANTED[kind],
+                wanted=lacking,
             ),
             citations=[self._citation(n, hit, []) for n, hit in enumerate(hits[:NEAREST], 1)],
             hits=hits,
@@ -630,6 +638,11 @@ class Assistant:
             )
         )
         return gives_asked(text, question, kind)
+
+    def _gives_target(self, sentences: Sequence[Sentence], question: str) -> bool:
+        """Return whether an answer to a question asking for a target sets one (intent.
+        gives_target) in a sentence about the question."""
+        return gives_target(" ".join(s.text for s in sentences if self._on_topic(s.text, question)))
 
     def _names(self, text: str, word: str) -> bool:
         """Return whether a text uses a word or one of its family (_uses)."""

@@ -264,6 +264,30 @@ DURATION_TEXT = re.compile(
 )
 
 
+# A target asked for ("What is the target for...?", "What is the ambition for...?") is given
+# by a sentence that sets one: a target, an aim, what should or must be, by when, how long at
+# most. "52.5% of practices now use the NHS App" is where things stand, not a target.
+_TARGET_WANTED = re.compile(r"\b(?:targets?|goals?|ambitions?|aims?)\b", re.IGNORECASE)
+_TARGET_TEXT = re.compile(
+    r"\b(?:targets?|targeted|goals?|ambitions?|ambitious|aims?|aimed|aiming|objectives?|"
+    r"should|must|shall|will|expected|plans?|planned|commit\w*|pledge\w*|"
+    r"by\s+(?:the\s+end\s+of\s+)?(?:19|20)\d\d|within|no\s+(?:longer|more|later)\s+than|"
+    r"at\s+(?:least|most)|maximum|minimum)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_target(question: str) -> bool:
+    """Return whether a question asks for a target, a goal or an ambition."""
+    return bool(_TARGET_WANTED.search(question))
+
+
+def gives_target(text: str) -> bool:
+    """Return whether a text sets a target: "should be reported within four weeks", "the
+    ambition is...", "by 2030"."""
+    return bool(_TARGET_TEXT.search(text))
+
+
 def gives_asked(text: str, question: str, kind: AnswerKind) -> bool:
     """Return whether an answer's text gives what a date or number question asks for: a date
     or at least a year; a number ("doubled" too), or, asked how long or how often, a duration

@@ -146,6 +146,27 @@ def test_an_answer_without_the_number_asked_for_is_not_covered(assistant, questi
 
 
 @pytest.mark.parametrize(
+    ("question", "target"),
+    [
+        # The census counts 412 scanners; no sentence says how many there should be.
+        ("What is the target number of CT and MRI scanners for England?", False),
+        # "...should be reported within twenty-four hours": a target.
+        ("What is the target turnaround time for reporting an examination?", True),
+    ],
+)
+def test_a_question_asking_for_a_target_is_answered_only_by_one(assistant, question, target):
+    answer = assistant.answer(question)
+
+    assert answer.evidence.signals["figure"] == float(target)
+    assert answer.evidence.confidence >= answer.evidence.threshold
+    if target:
+        assert answer.outcome is Outcome.answered, answer.text
+    else:
+        assert answer.outcome is Outcome.not_covered, answer.text
+        assert answer.reason == "the passages that match best give no target for it."
+
+
+@pytest.mark.parametrize(
     ("question", "gives"),
     [
         # The census sentence gives a number, and it is about scanners.

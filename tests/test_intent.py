@@ -8,10 +8,12 @@ from assistant.compose import asked_count, inline_list, leans_back, stated_count
 from assistant.intent import (
     AnswerKind,
     answer_kind,
+    asks_target,
     asks_yes_no,
     counted_noun,
     counts,
     gives_asked,
+    gives_target,
     kind_strength,
     list_noun,
     number_unit,
@@ -320,3 +322,29 @@ def test_a_sentence_counts_the_noun_only_with_a_number_before_it(text, noun, cou
 )
 def test_a_yes_or_no_question_is_told_from_others(question, yes_no):
     assert asks_yes_no(question) is yes_no
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("What is the target for GP practices using the NHS App?", True),
+        ("What is the ambition for community diagnostic centres?", True),
+        ("How many GP practices use the NHS App?", False),
+    ],
+)
+def test_a_question_asking_for_a_target_is_read_as_such(question, asks):
+    assert asks_target(question) is asks
+
+
+@pytest.mark.parametrize(
+    ("text", "sets"),
+    [
+        ("No examination should take longer than four weeks to be reported.", True),
+        ("The ambition is for every network to share one PACS by 2030.", True),
+        ("Networks aim to report urgent examinations within a day.", True),
+        ("52.5% of practices now use the NHS App.", False),
+        ("The 2021 census counted 412 CT and MRI scanners.", False),
+    ],
+)
+def test_a_target_is_set_by_what_should_be_or_by_when(text, sets):
+    assert gives_target(text) is sets
