@@ -58,6 +58,7 @@ from assistant.intent import (
     kind_strength,
     list_noun,
     noun_pattern,
+    without_request,
 )
 from assistant.types import (
     Answer,
@@ -295,6 +296,10 @@ class Assistant:
 
         # Search with the shorthand expanded, then rerank by best sentence and demote superseded.
         expansion = self.glossary.expand(question)
+        # BM25 gets what the question is about, not its request words ("List the...").
+        expansion = expansion.model_copy(
+            update={"keyword_query": without_request(expansion.keyword_query)}
+        )
         kind = answer_kind(question)
         hits = self.index.search(
             expansion.dense_query,
@@ -855,7 +860,7 @@ class Assistant:
 
         # Keyword overlap: the share of the question's words a sentence has (or their
         # expansions), each word weighted by its rarity, so "Bardsley" counts more than "NHS".
-        asked = set(bm25_tokenize([expansion.question])[0])
+        asked = set(bm25_tokenize([without_request(expansion.question)])[0])
         wanted = set(bm25_tokenize([expansion.keyword_query])[0]) | asked
         # The words that name a document ("the AnalystX survey") pick the document (the rerank
         # weighs them: TITLE_WEIGHT), not the sentence within it that answers.
@@ -903,7 +908,7 @@ class Assistant:
         best = max((s.score for s in candidates if quotable(s, kind)), default=dense - NO_SENTENCE)
 
         # Coverage: the question's words, weighted by rarity (IDF), found in the evidence.
-        asked = list(dict.fromkeys(bm25_tokenize([expansion.question])[0]))
+        asked = list(dict.fromkeys(bm25_tokenize([without_request(expansion.question)])[0]))
         found: set[str] = set().union(
             *self._tokens(
                 [

@@ -150,6 +150,42 @@ def number_unit(question: str) -> str:
     return ""
 
 
+# A request's opening words ("List the...", "Can you tell me...", "Please describe...") say
+# how to answer, not what about: as content words they would match "distribution lists" and
+# "name" fields. The kind and the noun are read from the whole question; the words matched
+# against passages, from what follows the request.
+_REQUEST = re.compile(
+    r"^\s*(?:(?:please|kindly)\s+)?(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?)?"
+    r"(?:(?:list|name|enumerate|outline|summari[sz]e|describe|explain|identify|give|show|tell|"
+    r"set\s+out)(?:\s+(?:me|us))?(?:\s+about)?\s+(?!of\b)(?=\S)|please\s+(?=\S))",
+    re.IGNORECASE,
+)
+
+
+def without_request(question: str) -> str:
+    """Return a question without its opening request words: "List the topics the survey
+    asked about" -> "the topics the survey asked about", "Can you tell me what a CDC is?" ->
+    "what a CDC is?". A question with no request, or nothing after it, is returned as is."""
+    rest = _REQUEST.sub("", question, count=1)
+    return rest if rest.strip(" ?.!").lower() not in {"", "me", "us"} else question
+
+
+# Courtesy around a question: "Can you list the roles?" asks as "List the roles?", "Could you
+# tell me when it ran?" as "When did it run?"; not a yes-or-no question.
+_COURTESY = re.compile(
+    r"^\s*(?:please\s+)?(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?)?"
+    r"(?:(?:tell|show)\s+(?:me|us)\s+(?=(?:what|which|who|when|where|why|how)\b))?",
+    re.IGNORECASE,
+)
+
+
+def plain_question(question: str) -> str:
+    """Return a question without the courtesy around it ("Can you tell me what a CDC is?" ->
+    "what a CDC is?", "Please list the roles" -> "list the roles"), as its kind is read."""
+    rest = _COURTESY.sub("", question, count=1)
+    return rest if rest.strip(" ?.!") else question
+
+
 _LIST_NOUN = re.compile(
     r"^\s*(?:what|which|who(?=\s+(?:are|were)\b))\s+(?:(?:are|were)\s+)?(?:the\s+)?"
     r"(?:(?:key|main|most|common|major|\w+est|two|three|four|five|six|seven|eight|nine|ten)\s+)*"
@@ -166,10 +202,11 @@ _LIST_NOUN = re.compile(
 def list_noun(question: str) -> str:
     """Return the things a list question asks for, singular ("What themes came out..." ->
     "theme", "What are the key drivers of..." -> "driver"), or ""."""
+    question = plain_question(question)
     # "Give me the roles..." asks as "What are the roles..."; "What kinds of attitudes..."
     # lists attitudes, not kinds.
     question = re.sub(
-        r"^\s*(?:give\s+me|list|name)\s+(?:all\s+)?",
+        r"^\s*(?:(?:give|tell|show)\s+(?:me|us)(?:\s+about)?|list|name)\s+(?:all\s+)?",
         "What are ",
         question,
         flags=re.IGNORECASE,
@@ -220,7 +257,7 @@ def noun_pattern(noun: str) -> re.Pattern[str]:
 _PLURAL_QUESTION = re.compile(
     r"^\s*(?:what|which)\s+(?:[a-z-]+\s+){0,2}[a-z]{3,}s\s+(?:are|were|do|does|did|will|should|would|"
     r"can|could|have|has|is|count|need)\b"
-    r"|^\s*(?:what|which)\s+(?:kinds?|types?|sorts?)\s+of\b|^\s*give\s+me\b",
+    r"|^\s*(?:what|which)\s+(?:kinds?|types?|sorts?)\s+of\b|^\s*(?:give|tell|show)\s+(?:me|us)\b",
     re.IGNORECASE,
 )
 
@@ -229,16 +266,18 @@ def asks_about_things(question: str) -> bool:
     """Return whether a question not worded as a list question asks about things in the
     plural, which a list may answer: "Which ICT roles are flagged...?", "What new jobs are
     expected...?", "What kinds of...", "Give me...", with a noun `list_noun` reads."""
+    question = plain_question(question)
     return bool(_PLURAL_QUESTION.match(question)) and bool(list_noun(question))
 
 
 def asks_yes_no(question: str) -> bool:
     """Return whether a yes or no answers the question ("Are vacancies worse in rural areas?")."""
-    return bool(_YES_NO.match(question))
+    return bool(_YES_NO.match(plain_question(question)))
 
 
 def answer_kind(question: str) -> AnswerKind:
     """Return the kind of answer a question asks for."""
+    question = plain_question(question)
     if clause := _WHEN_CLAUSE.match(question):
         return answer_kind(clause["question"])
     if _DATE.search(question):

@@ -1265,3 +1265,22 @@ def test_a_bare_list_question_without_a_list_gets_the_opening_of_its_section(ass
     assert [s.text for s in answer.sentences] == [
         "Each network will publish its own plan before the end of the year."
     ]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "List the new roles imaging networks will need.",
+        "Can you tell me the new roles imaging networks will need?",
+        "Please give me the new roles imaging networks will need.",
+    ],
+)
+def test_a_requests_opening_words_are_not_looked_for_in_the_guidance(assistant, question):
+    # "List", "tell me", "give me" say how to answer: the evidence is judged by the rest,
+    # as the question asked plainly is (its coverage fell to 0.32-0.64 when they counted).
+    plain = assistant.answer("What are the new roles imaging networks will need?")
+    asked = assistant.answer(question)
+
+    assert asked.outcome is Outcome.answered and asked.composition == "list"
+    assert [s.text for s in asked.sentences] == [s.text for s in plain.sentences]
+    assert asked.evidence.signals["coverage"] == plain.evidence.signals["coverage"] == 1.0

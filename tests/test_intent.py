@@ -17,6 +17,7 @@ from assistant.intent import (
     kind_strength,
     list_noun,
     number_unit,
+    without_request,
 )
 
 
@@ -348,3 +349,43 @@ def test_a_question_asking_for_a_target_is_read_as_such(question, asks):
 )
 def test_a_target_is_set_by_what_should_be_or_by_when(text, sets):
     assert gives_target(text) is sets
+
+
+@pytest.mark.parametrize(
+    ("question", "content"),
+    [
+        ("List the topics the survey asked about.", "the topics the survey asked about."),
+        ("Please list the new roles", "the new roles"),
+        ("Can you tell me what a CDC is?", "what a CDC is?"),
+        ("Could you please describe the toolkit?", "the toolkit?"),
+        ("Give me the roles in demand", "the roles in demand"),
+        ("Tell me about the survey", "the survey"),
+        ("Name the body that chairs the board", "the body that chairs the board"),
+        # No request, or nothing but one: the question as asked.
+        ("What are the recommendations?", "What are the recommendations?"),
+        ("Listed buildings in the plan?", "Listed buildings in the plan?"),
+        ("Outline of the plan?", "Outline of the plan?"),
+        ("Show me", "Show me"),
+        ("List", "List"),
+    ],
+)
+def test_a_requests_opening_words_are_not_what_it_asks_about(question, content):
+    assert without_request(question) == content
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "yes_no", "noun"),
+    [
+        ("Can you list the new roles?", AnswerKind.list_, False, "role"),
+        ("Could you tell me when the survey ran?", AnswerKind.date, False, ""),
+        ("Could you please tell me how many trusts responded?", AnswerKind.number, False, ""),
+        ("Please name the principles", AnswerKind.list_, False, "principle"),
+        ("Can you tell me the new roles networks will need?", AnswerKind.fact, False, "role"),
+        # A question that is a yes or no one is still read as one.
+        ("Can imaging networks share staff?", AnswerKind.fact, True, ""),
+    ],
+)
+def test_courtesy_around_a_question_does_not_change_what_it_asks(question, kind, yes_no, noun):
+    assert answer_kind(question) is kind
+    assert asks_yes_no(question) is yes_no
+    assert list_noun(question) == noun
