@@ -816,6 +816,11 @@ def _best_list(
         ):
             items = subheadings(anchor)
         items = items or _list_items(anchor, neighbours, sentences_of, names_another)
+        # A series labelled by another noun than the one asked for lists those things:
+        # "Recommendation 8:"... do not list the new jobs a question asks about (one of them
+        # may say, as a sentence).
+        if noun and _labelled_otherwise(items, noun):
+            continue
         # A series labelled by what is asked ("Recommendation 1:"...), asked about one topic,
         # answers with its items on that topic, however few.
         narrowed = False
@@ -945,6 +950,19 @@ def _series(
         return []
     items = _run(sequence, first - 1, sequence[first].marker, lead_in=True)
     return items[:MAX_SERIES] if len(items) >= 2 else []
+
+
+def _labelled_otherwise(items: Sequence[Sentence], noun: str) -> bool:
+    """Return whether these are two or more items labelled by a word other than the noun,
+    numbered ("Recommendation 8:", "Recommendation 9:" for "job")."""
+    markers = {s.marker.lower() for s in items}
+    return (
+        len(items) >= 2
+        and all(s.role == "item" and s.number is not None for s in items)
+        and len(markers) == 1
+        and (marker := markers.pop()).isalpha()
+        and marker != noun
+    )
 
 
 def labelled_by(items: Sequence[Sentence], noun: str) -> bool:

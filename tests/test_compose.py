@@ -760,3 +760,36 @@ def test_outside_its_list_an_item_answers_a_list_question_only_as_a_sentence(ass
     )
 
     assert [s.text for s in composition.sentences] == [lines[0]]
+
+
+def test_a_series_labelled_by_another_noun_does_not_list_what_is_asked(assistant):
+    """Asked for jobs, the "Recommendation 1:"... under a heading that matches the question
+    are recommendations, whichever mentions jobs: that one answers as a sentence, not the
+    series as the list of jobs."""
+    heading = "Workforce supply for new jobs"
+    first = "Recommendation 1: Create new reporting radiographer jobs in every network."
+    text = (
+        f"{heading}\n\n{first}\n"
+        "Recommendation 2: Fund a training academy in every imaging network.\n"
+        "Recommendation 3: Publish vacancy rates for every network each quarter."
+    )
+    hit, sentences = _written(assistant, text, heading)
+    own = {heading: 0.8, first: 0.6}
+    scored = [s.with_(own=own.get(s.text, 0.3), score=own.get(s.text, 0.3) + 1) for s in sentences]
+
+    def answer(question: str):
+        return compose(
+            scored,
+            AnswerKind.list_,
+            {},
+            neighbours=lambda h, step: None,
+            sentences_of=lambda h: sentences if h is hit else [],
+            question=question,
+        )
+
+    jobs = answer("What new jobs should networks create?")
+    assert jobs.method == "sentence" and [s.text for s in jobs.sentences][:1] == [first]
+    assert len([s for s in jobs.sentences if s.text.startswith("Recommendation")]) == 1
+    # Asked for recommendations, the series is the list.
+    listed = answer("What are the recommendations for networks?")
+    assert listed.method == "list" and len(listed.sentences) == 3
