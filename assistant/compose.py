@@ -396,7 +396,7 @@ def compose(
     such a document answers.
     """
     unit = number_unit(question) if kind is AnswerKind.number else ""
-    scored = _pointed_to(scored)
+    scored = _whole_across(_pointed_to(scored), neighbours, sentences_of)
     # (Outside its list, an item answers only as a sentence would: "Health Education
     # England" does not.)
     candidates = [s for s in scored if quotable(s, AnswerKind.fact if s.role == "item" else kind)]
@@ -600,6 +600,37 @@ def compose(
             chosen.extend(joining)
             supports += 1
     return Composition(sentences=chosen)
+
+
+def _whole_across(
+    scored: Sequence[Sentence],
+    neighbours: Callable[[Hit, int], Hit | None],
+    sentences_of: Callable[[Hit], list[Sentence]],
+) -> list[Sentence]:
+    """Return the sentences, each one cut off by the end of its passage ("...working with
+    educational providers in") replaced by the whole sentence that opens the next passage,
+    where the passages overlap, across the page break ("...in developing specialist health
+    modules...", pp. 12-13), scored as the part was."""
+    whole: list[Sentence] = []
+    for sentence in scored:
+        text = sentence.hit.passage.text
+        cut = (
+            sentence.role == "prose"
+            and not text[sentence.end :].strip()
+            and not FINISHED.search(sentence.text)
+        )
+        after = neighbours(sentence.hit, 1) if cut else None
+        opening = next(iter(sentences_of(after)), None) if after is not None else None
+        if (
+            opening is not None
+            and opening.start == 0
+            and len(opening.text) > len(sentence.text)
+            and opening.text.startswith(sentence.text)
+        ):
+            hit = opening.hit.model_copy(update={"rank": sentence.hit.rank})
+            sentence = opening.with_(hit=hit, score=sentence.score, own=_own(sentence))
+        whole.append(sentence)
+    return whole
 
 
 def _pointed_to(scored: Sequence[Sentence]) -> list[Sentence]:

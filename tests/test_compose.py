@@ -13,6 +13,7 @@ from assistant import compose as compose_module
 from assistant.compose import Sentence, compose, normalise, passage_sentences
 from assistant.intent import AnswerKind
 from index.types import Hit
+from ingest.types import PageSpan
 
 
 def _prose(hit: Hit) -> list[Sentence]:
@@ -760,6 +761,51 @@ def test_outside_its_list_an_item_answers_a_list_question_only_as_a_sentence(ass
     )
 
     assert [s.text for s in composition.sentences] == [lines[0]]
+
+
+def test_a_sentence_cut_by_its_passages_end_is_quoted_whole_from_the_next(assistant):
+    """Passages overlap: one ends inside a sentence that runs over a page break, the next
+    opens with it whole. The answer quotes it whole, from the passage that holds both
+    pages, never the part."""
+    part = "Capital bids should plan for the staff who run each scanner and work with"
+    rest = "the estates team on the sites where it will stand."
+    hit, sentences = _written(assistant, f"Networks were counted in 2021.\n{part}", "Bids")
+    page = hit.passage.first_page
+    after = hit.passage.model_copy(
+        update={
+            "ordinal": hit.passage.ordinal + 1,
+            "text": f"{part}\n\n{rest}\n\nNetworks meet every month.",
+            "first_page": page,
+            "last_page": page + 1,
+            "spans": [
+                PageSpan(page=page, start=100, end=100 + len(part)),
+                PageSpan(page=page + 1, start=0, end=len(rest) + 28),
+            ],
+        }
+    )
+    next_hit = hit.model_copy(update={"passage": after, "rank": 7})
+    own = {"Networks were counted in 2021.": 0.3, part: 0.8}
+    scored = [s.with_(own=own[s.text], score=own[s.text] + 1.0) for s in sentences]
+
+    def quoted(neighbour: Hit | None) -> list[Sentence]:
+        composition = compose(
+            scored,
+            AnswerKind.fact,
+            {},
+            neighbours=lambda h, step: neighbour if h is hit and step == 1 else None,
+            sentences_of=lambda h: passage_sentences(h, boilerplate=set()),
+        )
+        return composition.sentences
+
+    (whole,) = [s for s in quoted(next_hit) if s.text.startswith("Capital")]
+    assert whole.text == f"{part} {rest}"
+    assert whole.hit.passage is after and whole.hit.rank == 1
+    assert {compose_module.page_at(after, o) for o in (whole.start, whole.end - 1)} == {
+        page,
+        page + 1,
+    }
+    # Without the next passage there is nothing whole to quote: the part stays as it was.
+    assert part in [s.text for s in quoted(None)]
 
 
 def test_a_series_labelled_by_another_noun_does_not_list_what_is_asked(assistant):
