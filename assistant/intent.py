@@ -171,19 +171,35 @@ def without_request(question: str) -> str:
 
 
 # Courtesy around a question: "Can you list the roles?" asks as "List the roles?", "Could you
-# tell me when it ran?" as "When did it run?"; not a yes-or-no question.
+# tell me when it ran?" and "Explain when it ran" as "When did it run?"; not a yes-or-no
+# question.
 _COURTESY = re.compile(
     r"^\s*(?:please\s+)?(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?)?"
-    r"(?:(?:tell|show)\s+(?:me|us)\s+(?=(?:what|which|who|when|where|why|how)\b))?",
+    r"(?:(?:(?:tell|show)\s+(?:me|us)|explain|describe)\s+"
+    r"(?=(?:what|which|who|when|where|why|how)\b))?",
+    re.IGNORECASE,
+)
+
+
+# An indirect question ("what a CDC is", "what the target was") asks as the direct one.
+_INDIRECT = re.compile(
+    r"^\s*(?P<wh>what|who)\s+(?P<subject>(?!(?:is|are|was|were|does|do|did)\b)[^?]{1,60}?)\s+"
+    r"(?P<verb>is|are|was|were)\s*(?P<end>[?.!]?)\s*$",
     re.IGNORECASE,
 )
 
 
 def plain_question(question: str) -> str:
-    """Return a question without the courtesy around it ("Can you tell me what a CDC is?" ->
-    "what a CDC is?", "Please list the roles" -> "list the roles"), as its kind is read."""
+    """Return a question without the courtesy around it, asked directly ("Can you tell me
+    what a CDC is?" -> "what is a CDC?", "Please list the roles" -> "list the roles"), as its
+    kind is read."""
     rest = _COURTESY.sub("", question, count=1)
-    return rest if rest.strip(" ?.!") else question
+    if not rest.strip(" ?.!"):
+        return question
+    if indirect := _INDIRECT.match(rest):
+        wh, subject, verb = indirect["wh"], indirect["subject"], indirect["verb"]
+        return f"{wh} {verb} {subject}{indirect['end'] or '?'}"
+    return rest
 
 
 _LIST_NOUN = re.compile(

@@ -381,6 +381,11 @@ def test_a_requests_opening_words_are_not_what_it_asks_about(question, content):
         ("Could you please tell me how many trusts responded?", AnswerKind.number, False, ""),
         ("Please name the principles", AnswerKind.list_, False, "principle"),
         ("Can you tell me the new roles networks will need?", AnswerKind.fact, False, "role"),
+        # An indirect question is read as the direct one ("What is a CDC?").
+        ("Can you tell me what a CDC is?", AnswerKind.definition, False, ""),
+        ("Explain what the imaging network strategy is", AnswerKind.definition, False, ""),
+        ("Tell me who the chair of the board was", AnswerKind.fact, False, ""),
+        ("Describe what roles networks need", AnswerKind.fact, False, "role"),
         # A question that is a yes or no one is still read as one.
         ("Can imaging networks share staff?", AnswerKind.fact, True, ""),
     ],
