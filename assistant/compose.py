@@ -983,17 +983,21 @@ def _series(
     return items[:MAX_SERIES] if len(items) >= 2 else []
 
 
+# A label opening a bulleted item's text: "• Stage 3: Demand forecasting...".
+TEXT_LABEL = re.compile(r"^([A-Z][a-z]+)\s+\d+[a-z]?\s*[:.–-]\s")
+
+
 def _labelled_otherwise(items: Sequence[Sentence], noun: str) -> bool:
     """Return whether these are two or more items labelled by a word other than the noun,
-    numbered ("Recommendation 8:", "Recommendation 9:" for "job")."""
-    markers = {s.marker.lower() for s in items}
-    return (
-        len(items) >= 2
-        and all(s.role == "item" and s.number is not None for s in items)
-        and len(markers) == 1
-        and (marker := markers.pop()).isalpha()
-        and marker != noun
-    )
+    numbered, as their marker ("Recommendation 8:", "Recommendation 9:" for "job") or at the
+    start of bulleted items' text ("• Stage 1: ...", "• Stage 2: ..." for "reason")."""
+    if len(items) < 2 or not all(s.role == "item" for s in items):
+        return False
+    if all(s.number is not None for s in items):
+        labels = {s.marker.lower() for s in items}
+    else:
+        labels = {m[1].lower() if (m := TEXT_LABEL.match(s.text)) else "" for s in items}
+    return len(labels) == 1 and (label := labels.pop()).isalpha() and label != noun
 
 
 def labelled_by(items: Sequence[Sentence], noun: str) -> bool:

@@ -808,18 +808,27 @@ def test_a_sentence_cut_by_its_passages_end_is_quoted_whole_from_the_next(assist
     assert part in [s.text for s in quoted(None)]
 
 
-def test_a_series_labelled_by_another_noun_does_not_list_what_is_asked(assistant):
+@pytest.mark.parametrize(
+    ("label", "noun"),
+    [
+        ("Recommendation {}:", "recommendations"),
+        # Bulleted, the label opening each item's text: "• Stage 1: ...".
+        ("• Stage {}:", "stages"),
+    ],
+)
+def test_a_series_labelled_by_another_noun_does_not_list_what_is_asked(assistant, label, noun):
     """Asked for jobs, the "Recommendation 1:"... under a heading that matches the question
     are recommendations, whichever mentions jobs: that one answers as a sentence, not the
     series as the list of jobs."""
     heading = "Workforce supply for new jobs"
-    first = "Recommendation 1: Create new reporting radiographer jobs in every network."
-    text = (
-        f"{heading}\n\n{first}\n"
-        "Recommendation 2: Fund a training academy in every imaging network.\n"
-        "Recommendation 3: Publish vacancy rates for every network each quarter."
-    )
-    hit, sentences = _written(assistant, text, heading)
+    lines = [
+        "Create new reporting radiographer jobs in every network.",
+        "Fund a training academy in every imaging network.",
+        "Publish vacancy rates for every network each quarter.",
+    ]
+    items = [f"{label.format(n)} {line}" for n, line in enumerate(lines, start=1)]
+    hit, sentences = _written(assistant, "\n\n".join([heading, "\n".join(items)]), heading)
+    first = items[0].removeprefix("• ")
     own = {heading: 0.8, first: 0.6}
     scored = [s.with_(own=own.get(s.text, 0.3), score=own.get(s.text, 0.3) + 1) for s in sentences]
 
@@ -835,7 +844,7 @@ def test_a_series_labelled_by_another_noun_does_not_list_what_is_asked(assistant
 
     jobs = answer("What new jobs should networks create?")
     assert jobs.method == "sentence" and [s.text for s in jobs.sentences][:1] == [first]
-    assert len([s for s in jobs.sentences if s.text.startswith("Recommendation")]) == 1
-    # Asked for recommendations, the series is the list.
-    listed = answer("What are the recommendations for networks?")
+    assert len([s for s in jobs.sentences if s.text.startswith(first[:5])]) == 1
+    # Asked for what labels them, the series is the list.
+    listed = answer(f"What are the {noun} for networks?")
     assert listed.method == "list" and len(listed.sentences) == 3
