@@ -983,10 +983,6 @@ def _series(
     return items[:MAX_SERIES] if len(items) >= 2 else []
 
 
-# A label opening a bulleted item's text: "• Stage 3: Demand forecasting...".
-TEXT_LABEL = re.compile(r"^([A-Z][a-z]+)\s+\d+[a-z]?\s*[:.–-]\s")
-
-
 def _labelled_otherwise(items: Sequence[Sentence], noun: str) -> bool:
     """Return whether these are two or more items labelled by a word other than the noun,
     numbered, as their marker ("Recommendation 8:", "Recommendation 9:" for "job") or at the
@@ -996,7 +992,8 @@ def _labelled_otherwise(items: Sequence[Sentence], noun: str) -> bool:
     if all(s.number is not None for s in items):
         labels = {s.marker.lower() for s in items}
     else:
-        labels = {m[1].lower() if (m := TEXT_LABEL.match(s.text)) else "" for s in items}
+        # (A bullet is the marker; the label opens the text: "• Stage 3: Demand...".)
+        labels = {m["word"].lower() if (m := LABEL.match(s.text)) else "" for s in items}
     return len(labels) == 1 and (label := labels.pop()).isalpha() and label != noun
 
 
