@@ -58,6 +58,7 @@ from assistant.intent import (
     kind_strength,
     list_noun,
     noun_pattern,
+    parts_of,
     without_request,
 )
 from assistant.types import (
@@ -361,8 +362,9 @@ class Assistant:
             )
             for s in pooled
         ]
-        if noun and mode is Mode.hybrid:
-            candidates += _lead_ins(ranked, len(pool), scored, noun)
+        whole = parts_of(expansion.question) if kind is AnswerKind.list_ else ""
+        if (noun or whole) and mode is Mode.hybrid:
+            candidates += _lead_ins(ranked, len(pool), scored, noun or whole)
         # (The not-covered signals judge the sentences as scored, before the rank bonus.)
         signals, unknown, missing = self._signals(
             expansion, hits, [s for s in plain if s.hit.passage.id in pool], kind
@@ -1156,8 +1158,16 @@ def _lead_ins(
         hit.passage.id: hit.model_copy(update={"rank": rank})
         for rank, hit in enumerate(ranked[answering:LEAD_IN_DEPTH], start=answering + 1)
     }
+    # A lead-in leans on the sentence before it ("An Excel-based toolkit was developed... The
+    # toolkit comprised:"): it scores as the better of the two, as in compose._best_list.
+    ending_at = {(s.hit.passage.id, s.end): s.score for s in scored if s.hit.passage.id in at}
+
+    def before(s: Sentence) -> float:
+        end = len(s.hit.passage.text[: s.start].rstrip())
+        return ending_at.get((s.hit.passage.id, end), -1.0)
+
     return [
-        s.with_(hit=at[s.hit.passage.id], own=s.score)
+        s.with_(hit=at[s.hit.passage.id], own=max(s.score, before(s)))
         for s in scored
         if s.hit.passage.id in at and s.role == "lead-in" and names.search(s.text)
     ]

@@ -38,6 +38,7 @@ from assistant.intent import (
     list_noun,
     noun_pattern,
     number_unit,
+    parts_of,
 )
 from index.sentences import sentence_spans
 from index.types import Hit
@@ -69,6 +70,8 @@ MAX_LIST_PASSAGES = 8  # passages a list is followed across
 MAX_SERIES_PASSAGES = 16  # and a series labelled by what is asked ("Recommendation 1:")
 MAX_SERIES = 20  # items of such a series quoted
 SERIES_MARGIN = 0.05  # a series' items this close to its best match answer a question on a topic
+ASIDE = 2  # sentences between bulleted items: a caption or a short aside
+EXPLANATION = 4  # or a paragraph of its own this long, under the item before
 LOOKAHEAD = 3  # sentences after an anchor within which its list must start
 DUPLICATE_COSINE = 0.92  # sentences this similar say the same thing (summary vs full report)
 SUPERSEDED_PENALTY = 0.05
@@ -441,6 +444,8 @@ def compose(
             subheadings,
             noun=noun,
             count=asked_count(question, noun),
+            parts=parts_of(question),
+            question=question,
             names_another=names_another,
             about=about,
             topic=topic,
@@ -760,6 +765,8 @@ def _best_list(
     topic: Callable[[str], bool] | None = None,
     relevance: Callable[[list[Sentence]], list[float]] | None = None,
     elsewhere: Callable[[Sentence], bool] | None = None,
+    parts: str = "",
+    question: str = "",
 ) -> list[Sentence]:
     """Return the items of the list that best matches the question, or [] when none does.
 
@@ -772,8 +779,9 @@ def _best_list(
     ending_at = {(s.hit.passage.id, s.end): _own(s) for s in scored}
 
     # A lead-in or heading that names what the question lists ("What themes...?": "Five key
-    # themes emerged:") scores as if LIST_MARGIN better.
-    names = noun_pattern(noun) if noun else None
+    # themes emerged:"), or the thing whose parts it asks for ("The toolkit comprised:"),
+    # scores as if LIST_MARGIN better.
+    names = noun_pattern(noun or parts) if noun or parts else None
 
     # The score of the sentence after each one, for headings (which the sentence under them
     # introduces); only needed when headings can list their subheadings.
@@ -834,6 +842,9 @@ def _best_list(
         # every other item of its series.
         if anchor.role == "item" and anchor.number is not None and anchor.marker.lower() != noun:
             continue
+        # What a thing is made of follows a line that names it ("The toolkit comprised:").
+        if parts and (anchor.role == "item" or not noun_pattern(parts).search(anchor.text)):
+            continue
         # Items labelled by what is asked ("Recommendation 1:") after the anchor are its list;
         # else a heading over headings one level down lists them ("Priorities for ...": each
         # priority a heading over its paragraphs), when it names what the question lists, or
@@ -851,6 +862,11 @@ def _best_list(
         # "Recommendation 8:"... do not list the new jobs a question asks about (one of them
         # may say, as a sentence).
         if noun and _labelled_otherwise(items, noun):
+            continue
+        # A list that holds what the question names as an item holds its siblings ("Clinical
+        # coding" among the areas of work, to "What does the clinical coding area of work
+        # consist of?"), not its parts.
+        if parts and any(_named_in(item.text, question) for item in items):
             continue
         # A series labelled by what is asked ("Recommendation 1:"...), asked about one topic,
         # answers with its items on that topic, however few.
@@ -870,6 +886,12 @@ def _best_list(
         if narrowed or (len(items) >= 2 and count in (None, len(items))):
             return items[:MAX_ITEMS]
     return []
+
+
+def _named_in(item: str, question: str) -> bool:
+    """Return whether every word of a list item is a word of the question."""
+    words = set(re.findall(r"[a-z0-9]+", item.lower()))
+    return bool(words) and words <= set(re.findall(r"[a-z0-9]+", question.lower()))
 
 
 def _next_line(
@@ -1341,20 +1363,30 @@ def _run(sequence: list[Sentence], at: int, marker: str, *, lead_in: bool) -> li
     numbering does.
     """
     numbered = marker[:1].isupper() and marker not in ("A.",)
-    gap_limit = 12 if numbered else 2
+    gap_limit = 12 if numbered else ASIDE
+    reach = gap_limit if numbered else max(ASIDE, EXPLANATION)
+
+    def explains(gap: list[int]) -> bool:
+        # One paragraph of its own under an item ("• Free-text fields." then "For each area
+        # of work, participants were asked to..."): the list goes on after it.
+        ordered = [sequence[i] for i in sorted(gap)]
+        return _starts(ordered[0], "\n\n") and not any(_starts(s, "\n\n") for s in ordered[1:])
 
     def collect(indices: range) -> list[Sentence]:
-        found, gap = [], 0
+        found: list[Sentence] = []
+        gap: list[int] = []
         for i in indices:
             sentence = sequence[i]
             if sentence.role == "item" and sentence.marker == marker:
+                if len(gap) > gap_limit and not explains(gap):
+                    break
                 found.append(sentence)
-                gap = 0
+                gap = []
             elif sentence.role == "item" or (not numbered and sentence.role == "lead-in"):
                 break  # another list begins
             else:
-                gap += 1
-                if gap > gap_limit:
+                gap.append(i)
+                if len(gap) > reach:
                     break
         return found
 

@@ -35,6 +35,19 @@ _LIST = re.compile(
     r"(?:\w+\s+){0,3}list\b",  # "Which jobs ... does the report list as in demand?"
     re.IGNORECASE,
 )
+# What something is made of lists its parts: "What was in the toolkit?", "What does the plan
+# cover?", "What did the exercise involve?" ("What is in place..." asks what exists, not what a
+# thing holds.)
+_PARTS = re.compile(
+    r"^\s*what\s+(?:is|was|are|were|goes|went)\s+(?:(?:included|contained)\s+)?in\s+"
+    r"(?!place\b)"
+    r"|^\s*what\s+(?:do|does|did|will|would)\b.*\b(?:comprise|consist\s+of|contain|include|"
+    r"involve|cover)\W*$"
+    # Asked indirectly: "Tell me what the plan covers."
+    r"|^\s*what\s+(?:the|a|an|its|their|this)\s+.*\b(?:comprise[sd]|consist(?:s|ed)\s+of|"
+    r"contain(?:s|ed)|include[sd]|involve[sd]|cover(?:s|ed))\W*$",
+    re.IGNORECASE,
+)
 _DATE = re.compile(
     r"^\s*when\b|\b(?:what|which)\s+(?:dates?|years?|months?|days?)\b|\bhow\s+long\s+ago\b"
     r"|\b(?:by|since|until|till|from)\s+when\b|\bwhat\s+period\b|\bdeadlines?\b",
@@ -286,6 +299,30 @@ def asks_about_things(question: str) -> bool:
     return bool(_PLURAL_QUESTION.match(question)) and bool(list_noun(question))
 
 
+_WHOLE = re.compile(
+    r"^\s*what\s+(?:(?:is|was|are|were|goes|went)\s+(?:(?:included|contained)\s+)?in|"
+    r"(?:do|does|did|will|would)|(?=(?:the|a|an|its|their|this)\s))\s*"
+    r"(?:(?:the|a|an|its|their|this|that)\s+)?"
+    r"(?P<whole>[a-z][\w-]*(?:\s+[a-z][\w-]*){0,3}?)"
+    r"(?=\s+(?:that|which|who|of|for|in|on|to|from|with|by|used|sent|given|comprise\w*|"
+    r"consist\w*|contain\w*|include\w*|involve\w*|cover\w*|made)\b|\W*$)",
+    re.IGNORECASE,
+)
+
+
+def parts_of(question: str) -> str:
+    """Return the thing whose parts a question asks for, by its head noun ("What was in the
+    toolkit that leads were sent?" -> "toolkit", "What does the clinical coding area of work
+    consist of?" -> "area"), or "" when it asks for no thing's parts. The list that answers
+    follows a line naming it ("The toolkit comprised:"); a list it is one item of holds its
+    siblings, not its parts."""
+    question = plain_question(question)
+    if not _PARTS.search(question):
+        return ""
+    match = _WHOLE.match(question)
+    return match["whole"].split()[-1].lower() if match else ""
+
+
 def asks_yes_no(question: str) -> bool:
     """Return whether a yes or no answers the question ("Are vacancies worse in rural areas?")."""
     return bool(_YES_NO.match(plain_question(question)))
@@ -300,7 +337,7 @@ def answer_kind(question: str) -> AnswerKind:
         return AnswerKind.date
     if _NUMBER.search(question):
         return AnswerKind.number
-    if _LIST.search(question):
+    if _LIST.search(question) or _PARTS.search(question):
         return AnswerKind.list_
     if _DEFINITION.search(question):
         return AnswerKind.definition

@@ -1172,6 +1172,15 @@ def test_a_deeper_passages_lead_in_naming_what_is_listed_may_anchor_the_list(ass
     assert [(s.text, s.hit.rank) for s in found] == [("Three themes emerged from the review:", 6)]
     assert _lead_ins(ranked, 5, sentences, "priority") == []
 
+    # It leans on the sentence before it ("...was reviewed in the autumn of 2022. Three themes
+    # emerged from the review:"), and scores as the better of the two, as a list's anchors do.
+    before = "Every network's replacement plan was reviewed in the autumn of 2022."
+    scored = [s.with_(score=0.7 if s.text == before else 0.3) for s in sentences]
+    assert before in [s.text for s in scored]
+    assert [s.own for s in _lead_ins(ranked, 5, scored, "theme")] == [0.7]
+    scored = [s.with_(score=0.2 if s.text == before else 0.3) for s in sentences]
+    assert [s.own for s in _lead_ins(ranked, 5, scored, "theme")] == [0.3]
+
 
 @pytest.mark.parametrize(
     ("name", "initials"),

@@ -848,3 +848,90 @@ def test_a_series_labelled_by_another_noun_does_not_list_what_is_asked(assistant
     # Asked for what labels them, the series is the list.
     listed = answer(f"What are the {noun} for networks?")
     assert listed.method == "list" and len(listed.sentences) == 3
+
+
+def test_a_bullet_explained_by_a_paragraph_of_its_own_keeps_its_list_going(assistant):
+    """A list whose bullets each have a paragraph of explanation under them ("• Free-text
+    fields." then "For each area of work, participants were asked...") goes on after each
+    paragraph; two paragraphs between bullets end it."""
+    explained = "\n\n".join(
+        [
+            "The toolkit comprised:",
+            "• Descriptions of the two future scenarios for imaging.",
+            "Each scenario sets out how imaging data is used by 2030. It was written with "
+            "the national team. Leads were asked to read both before they started.",
+            "• A description of a typical acute trust and its imaging department.",
+            "The trust has 6,000 staff and two CT scanners.",
+            "• Free-text fields for comments on new jobs and skills.",
+        ]
+    )
+    hit, sentences = _written(assistant, explained, "Workforce demand toolkit")
+    lead_in = next(s for s in sentences if s.text == "The toolkit comprised:")
+    assert lead_in.role == "lead-in"
+    assert _items(lead_in, hit, sentences) == [
+        "Descriptions of the two future scenarios for imaging.",
+        "A description of a typical acute trust and its imaging department.",
+        "Free-text fields for comments on new jobs and skills.",
+    ]
+
+    # Two paragraphs between bullets: the prose in between is not about the item before it.
+    ended = explained.replace(
+        "\n\n• A description", "\n\nThe exercise ran in the autumn.\n\n• A description"
+    )
+    hit, sentences = _written(assistant, ended, "Workforce demand toolkit")
+    lead_in = next(s for s in sentences if s.text == "The toolkit comprised:")
+    assert _items(lead_in, hit, sentences) == [
+        "Descriptions of the two future scenarios for imaging."
+    ]
+
+
+def test_what_a_thing_is_made_of_is_the_list_after_a_line_naming_it(assistant):
+    """ "What did the toolkit comprise?" is answered by the list that follows "The toolkit
+    comprised:", though another list matches the question better; and "What does the clinical
+    coding area of work consist of?" is not answered by the areas of work, the list that holds
+    clinical coding among its siblings."""
+    text = "\n\n".join(
+        [
+            "Areas of work for the imaging informatics workforce:",
+            "\n".join(["• Clinical coding", "• Health records", "• Knowledge management"]),
+            "The toolkit comprised:",
+            "\n".join(
+                [
+                    "• Descriptions of the two future scenarios for imaging.",
+                    "• A description of a typical acute trust and its imaging department.",
+                    "• Free-text fields for comments on new jobs and skills.",
+                ]
+            ),
+        ]
+    )
+    hit, sentences = _written(assistant, text, "Demand forecasting")
+    own = {
+        "Areas of work for the imaging informatics workforce:": 0.8,
+        "The toolkit comprised:": 0.6,
+    }
+    scored = [s.with_(own=own.get(s.text, 0.3), score=own.get(s.text, 0.3) + 1) for s in sentences]
+    assert set(own) <= {s.text for s in scored if s.role == "lead-in"}
+
+    def answer(question: str):
+        return compose(
+            scored,
+            AnswerKind.list_,
+            {},
+            neighbours=lambda h, step: None,
+            sentences_of=lambda h: sentences if h is hit else [],
+            question=question,
+        )
+
+    toolkit = answer("What did the toolkit comprise?")
+    assert toolkit.method == "list"
+    assert toolkit.sentences[0].text.startswith("Descriptions of the two")
+    assert len(toolkit.sentences) == 3
+    # Asked for a list by what it lists, the better match answers, as before.
+    areas = answer("What are the areas of work for the informatics workforce?")
+    assert [s.text for s in areas.sentences] == [
+        "Clinical coding",
+        "Health records",
+        "Knowledge management",
+    ]
+    coding = answer("What does the clinical coding area of work consist of?")
+    assert "Health records" not in [s.text for s in coding.sentences]

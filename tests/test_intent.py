@@ -17,6 +17,7 @@ from assistant.intent import (
     kind_strength,
     list_noun,
     number_unit,
+    parts_of,
     without_request,
 )
 
@@ -394,3 +395,25 @@ def test_courtesy_around_a_question_does_not_change_what_it_asks(question, kind,
     assert answer_kind(question) is kind
     assert asks_yes_no(question) is yes_no
     assert list_noun(question) == noun
+
+
+@pytest.mark.parametrize(
+    ("question", "whole"),
+    [
+        ("What was in the toolkit that digital leads were sent?", "toolkit"),
+        ("What did the toolkit comprise?", "toolkit"),
+        ("What is included in the capital equipment guide?", "guide"),
+        ("What does the clinical coding area of work consist of?", "area"),
+        ("What did the demand-forecasting exercise involve?", "exercise"),
+        ("Can you tell me what the implementation plan covers?", "plan"),
+        # Not a thing's parts: what exists, or what a thing is or does.
+        ("What is in place to support reporting radiographers?", ""),
+        ("What is a community diagnostic centre?", ""),
+        ("What does the toolkit help leads to estimate?", ""),
+    ],
+)
+def test_a_question_about_what_a_thing_holds_names_the_thing(question, whole):
+    """ "What was in the toolkit?" is answered by the list after a line naming the toolkit
+    (compose._best_list), so it is a list question about that thing."""
+    assert parts_of(question) == whole
+    assert (answer_kind(question) is AnswerKind.list_) == bool(whole)
