@@ -1340,19 +1340,38 @@ def stated_count(text: str) -> int | None:
 
 def _paragraphs_after(sequence: list[Sentence], at: int, count: int) -> list[Sentence]:
     """Return the first sentence of each of the `count` paragraphs after a lead-in: a list
-    set out as paragraphs with run-in headings rather than bullets. Stops at a heading or
-    another lead-in, and gives nothing unless all `count` are found."""
+    set out as paragraphs with run-in headings rather than bullets; or, when a line of its
+    own comes first ("Five key themes emerged:" then "Remote working is possible and becoming
+    more accepted" over its paragraph), each such line: a list set out as subheadings. Stops
+    at a heading or another lead-in, and gives nothing unless all `count` are found."""
+    after = sequence[at + 1 :]
+    subheadings = bool(after) and _paragraph_line(after[0])
     firsts: list[Sentence] = []
-    for sentence in sequence[at + 1 :]:
+    for sentence in after:
         if sentence.role == "lead-in" or _is_heading(sentence):
             break
         if _starts(sentence, "\n\n"):
-            if sentence.role == "label":
+            if subheadings and not _paragraph_line(sentence):
+                continue  # the paragraph under a subheading
+            if not subheadings and sentence.role == "label":
                 break
             firsts.append(sentence)
             if len(firsts) == count:
                 return firsts
     return []
+
+
+def _paragraph_line(sentence: Sentence) -> bool:
+    """Return whether a sentence is a short paragraph of its own that does not end like a
+    sentence: a subheading over the paragraph after it."""
+    after = sentence.hit.passage.text[sentence.end :]
+    return (
+        _starts(sentence, "\n\n")
+        and (not after.strip() or bool(PARAGRAPH_BREAK.match(after)))
+        and not FINISHED.search(sentence.text)
+        and not sentence.text.endswith(":")
+        and word_count(sentence.text) <= MAX_ROW_WORDS
+    )
 
 
 def _run(sequence: list[Sentence], at: int, marker: str, *, lead_in: bool) -> list[Sentence]:

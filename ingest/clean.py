@@ -34,6 +34,7 @@ class Line:
     size: float = 0.0  # dominant font size in points; 0 when unknown
     bold: bool = False
     y: float | None = None  # baseline height above the page bottom, in points
+    italic: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,10 +412,23 @@ def _starts_new_run(previous: Line, line: Line, style: _Style) -> bool:
         and (abs(previous.size - line.size) > 0.6 or previous.bold != line.bold)
     ):
         return True
+    if previous.italic != line.italic and _italic_line_apart(previous, line):
+        return True
     if layout:
         gap = (previous.y or 0.0) - (line.y or 0.0)
         return gap <= 0 or gap > style.break_gap(line.size or previous.size)
     return False
+
+
+def _italic_line_apart(previous: Line, line: Line) -> bool:
+    """Whether an italic line next to a roman one is a line of its own: a subheading set in
+    italic at body size ("Further integration of technology in the delivery of healthcare
+    services", then "The pandemic has created..."), which starts after a sentence ends and is
+    followed by one that starts anew. (An italic title inside a roman paragraph runs on: the
+    roman line before it has not ended a sentence, or the one after it starts in lower case.)"""
+    if previous.italic:
+        return previous.text[:1].isupper() and line.text[:1].isupper()
+    return previous.text.rstrip().endswith(_SENTENCE_END) and line.text[:1].isupper()
 
 
 def _runs(lines: list[Line], style: _Style) -> list[list[Line]]:

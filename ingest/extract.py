@@ -254,7 +254,8 @@ class _ListHandler(logging.Handler):
 
 
 def _read_pdf(data: bytes) -> Payload:
-    """Parse a PDF (runs in the child): each page's lines with font size, bold and height."""
+    """Parse a PDF (runs in the child): each page's lines with font size, bold, height and
+    italic."""
     # Open, decrypting with the empty password that many "protected" reports use.
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -309,6 +310,7 @@ def _read_pdf(data: bytes) -> Payload:
 
 
 _BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
+_ITALIC_NAME = re.compile(r"italic|oblique", re.IGNORECASE)
 
 
 # A footnote's marker in the running text: a small number ("35", "17, 31") set smaller than the
@@ -319,7 +321,7 @@ MARKER_RISE = 0.15  # raised by at least this share of the preceding text's size
 
 
 def _page_lines(page: PageObject) -> list[list[Any]]:
-    """Return the page's text lines as [text, font size, bold, baseline height] lists.
+    """Return the page's text lines as [text, font size, bold, baseline height, italic] lists.
 
     pypdf's own text extraction decides the reading order and line breaks; a visitor sees each
     piece of text as it is placed, which gives each line its dominant font size and height, and
@@ -330,20 +332,31 @@ def _page_lines(page: PageObject) -> list[list[Any]]:
     markers: set[int] = set()  # indexes in pieces
     sizes: Counter[float] = Counter()
     weight = {True: 0, False: 0}
+    slant = {True: 0, False: 0}
     baseline: list[float] = []
     last: list[float] = []  # the size and height of the line's last visible piece
     raw: list[str] = []
     bold_cache: dict[int, bool] = {}
+    italic_cache: dict[int, bool] = {}
 
     def finish_line() -> None:
         size = sizes.most_common(1)[0][0] if sizes else 0.0
         kept = "".join(piece for index, piece in enumerate(pieces) if index not in markers)
-        lines.append([kept, size, weight[True] > weight[False], baseline[0] if baseline else None])
+        lines.append(
+            [
+                kept,
+                size,
+                weight[True] > weight[False],
+                baseline[0] if baseline else None,
+                slant[True] > slant[False],
+            ]
+        )
         raw.append("".join(pieces))
         pieces.clear()
         markers.clear()
         sizes.clear()
         weight.update({True: 0, False: 0})
+        slant.update({True: 0, False: 0})
         baseline.clear()
         last.clear()
 
@@ -371,6 +384,7 @@ def _page_lines(page: PageObject) -> list[list[Any]]:
                 continue
             sizes[size] += visible
             weight[_is_bold(font, bold_cache)] += visible
+            slant[_is_italic(font, italic_cache)] += visible
             if not baseline:
                 baseline.append(height)
             last[:] = [size, height]
@@ -379,7 +393,7 @@ def _page_lines(page: PageObject) -> list[list[Any]]:
     finish_line()
     # Should the visitor ever disagree with the returned text, trust the text without layout.
     if "\n".join(raw) != text:
-        return [[line, 0.0, False, None] for line in text.split("\n")]
+        return [[line, 0.0, False, None, False] for line in text.split("\n")]
     return lines
 
 
@@ -394,6 +408,22 @@ def _is_bold(font: Any, cache: dict[int, bool]) -> bool:
             descriptor = font.get("/FontDescriptor")
             weight = descriptor.get_object().get("/FontWeight", 0) if descriptor else 0
             cache[key] = bool(_BOLD_NAME.search(name)) or float(weight) >= 600
+        except Exception:
+            cache[key] = False
+    return cache[key]
+
+
+def _is_italic(font: Any, cache: dict[int, bool]) -> bool:
+    """Whether a font resource is italic, from its name or declared slant."""
+    if font is None:
+        return False
+    key = id(font)
+    if key not in cache:
+        try:
+            name = str(font.get("/BaseFont", ""))
+            descriptor = font.get("/FontDescriptor")
+            angle = descriptor.get_object().get("/ItalicAngle", 0) if descriptor else 0
+            cache[key] = bool(_ITALIC_NAME.search(name)) or float(angle) != 0
         except Exception:
             cache[key] = False
     return cache[key]
@@ -425,7 +455,9 @@ def _pdf_pages(payload: Payload) -> tuple[list[Page], list[str]]:
     """Clean the child's raw PDF pages; add labels and the warnings a user should see."""
     raw = [
         RawPage(
-            lines=tuple(Line(text, size, bold, y) for text, size, bold, y in page["lines"]),
+            lines=tuple(
+                Line(text, size, bold, y, italic) for text, size, bold, y, italic in page["lines"]
+            ),
             height=page["height"],
             has_images=page["has_images"],
         )

@@ -184,6 +184,20 @@ def footnoted_pdf(lines: list[list[tuple[str, str]]]) -> bytes:
     return _finish(canvas, buffer)
 
 
+def styled_pdf(lines: list[tuple[str, str]]) -> bytes:
+    """A one-page PDF of body-size lines at the usual leading, each (text, font): "Helvetica"
+    or "Helvetica-Oblique" (italic)."""
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4)
+    y = HEIGHT - 100
+    for text, font in lines:
+        canvas.setFont(font, BODY_SIZE)
+        canvas.drawString(MARGIN, y, text)
+        y -= LEADING
+    canvas.showPage()
+    return _finish(canvas, buffer)
+
+
 def scanned_pdf(pages: int = 6) -> bytes:
     """A scanned report: every page an image, no text layer at all."""
     buffer = io.BytesIO()

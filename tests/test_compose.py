@@ -935,3 +935,26 @@ def test_what_a_thing_is_made_of_is_the_list_after_a_line_naming_it(assistant):
     ]
     coding = answer("What does the clinical coding area of work consist of?")
     assert "Health records" not in [s.text for s in coding.sentences]
+
+
+def test_a_list_set_out_as_subheadings_lists_the_subheadings(assistant):
+    """After "Three themes emerged from the review:", each theme a line of its own over its
+    paragraph, the themes are the list, not every paragraph's first sentence."""
+    text = "\n\n".join(
+        [
+            "Three themes emerged from the review:",
+            "Shared asset registers across the network",
+            "Networks that keep one shared register replace their scanners sooner.",
+            "Joint procurement of new scanners",
+            "Buying scanners together through joint procurement lowers their price.",
+            "Trained radiographers from the first day",
+            "New scanners need trained radiographers from their first day in service.",
+        ]
+    )
+    hit, sentences = _written(assistant, text, "Review of replacement plans")
+    lead_in = next(s for s in sentences if s.text == "Three themes emerged from the review:")
+    assert _items(lead_in, hit, sentences) == [
+        "Shared asset registers across the network",
+        "Joint procurement of new scanners",
+        "Trained radiographers from the first day",
+    ]

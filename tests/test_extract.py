@@ -173,6 +173,36 @@ def test_footnote_markers_set_as_superscripts_are_dropped(tmp_path: Path) -> Non
     assert not any(marker in text for marker in ("35", "38", "17", "31", "9925")), text
 
 
+def test_an_italic_subheading_is_a_paragraph_of_its_own(tmp_path: Path) -> None:
+    """A subheading set in italic at body size, as long as the lines around it, is its own
+    paragraph, not the start of the next one's first sentence; a title set in italic inside a
+    roman paragraph runs on with it."""
+    roman, italic = "Helvetica", "Helvetica-Oblique"
+    data = pdf_factory.styled_pdf(
+        [
+            ("Five key themes emerged from the discussion with imaging network leads:", roman),
+            ("Further integration of technology in the delivery of imaging services", italic),
+            ("The pandemic has created an innovative environment in which networks", roman),
+            ("sought digital solutions to strengthen how their services are delivered.", roman),
+            ("Networks should also read the independent review of diagnostic services", roman),
+            ("Diagnostics Recovery and Renewal Report of the Independent Review", italic),
+            ("published in October 2020, which sets out how community diagnostic", roman),
+            ("centres should be staffed and equipped over the following five years.", roman),
+        ]
+    )
+    path = _write(tmp_path, "styled.pdf", data)
+    text = extract.extract_document(path, doc_id="styled", fmt=PDF).pages[0].text
+    assert (
+        "imaging network leads:\n\n"
+        "Further integration of technology in the delivery of imaging services\n\n"
+        "The pandemic has created"
+    ) in text, text
+    assert (
+        "diagnostic services Diagnostics Recovery and Renewal Report of the Independent Review "
+        "published in October 2020"
+    ) in text, text
+
+
 def test_encrypted_pdf_with_empty_password_is_read(tmp_path: Path) -> None:
     path = _write(tmp_path, "locked.pdf", pdf_factory.encrypted_pdf(user_password=""))
     document = extract.extract_document(path, doc_id="locked", fmt=PDF)
