@@ -14,7 +14,7 @@ import numpy as np
 
 from index.embed import Embedder, EmbeddingCache, content_key, vector_store_path
 from index.types import ModelInfo
-from ingest.chunk import SENTENCE_END, embedding_text
+from ingest.chunk import CUT_PROSE_WORDS, RUNS_ON, SENTENCE_END, embedding_text, runs_into
 from ingest.types import Passage
 
 _BULLET = "[•▪◦●■‣∙*–-]"
@@ -29,19 +29,17 @@ SENTENCE_BATCH = 64
 # How a store's sentence vectors were computed (see `pool_sentences`).
 IN_CONTEXT, ALONE = "pooled in context", "embedded alone"
 ENUMERATOR_ONLY = re.compile(rf"^\s*{_ENUMERATOR}$")
-# A line that ends mid-sentence: a letter, digit or comma last, not closing punctuation.
-RUNS_ON = re.compile(r"[A-Za-z0-9,’'\)]\s*$")
 # A list item: a bullet or an enumerator before its text.
 LIST_ITEM = re.compile(rf"^\s*(?:{_BULLET}|{_ENUMERATOR})\s")
-CUT_PROSE_WORDS = 8  # a paragraph this long that ends mid-sentence is prose a break cut
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """Return [start, end) of each sentence of a passage: paragraphs split at sentence ends.
 
     A paragraph is a line, except that a line ending mid-sentence (no closing punctuation) whose
-    next line starts in lower case runs on into it: a sentence cut by a page or column break
-    is one sentence, its span covering the break.
+    next line goes on with it (`runs_into`: in lower case, or a figure after "to", "of"...)
+    runs on into it: a sentence cut by a page or column break is one sentence, its span
+    covering the break.
     """
     spans = []
     for start, end in _paragraphs(text):
@@ -152,7 +150,11 @@ def _paragraphs(text: str) -> list[tuple[int, int]]:
     for line in re.finditer(r"[^\n]+", text):
         if not line.group().strip():
             continue
-        if line.group().lstrip()[:1].islower() and _continues(text, paragraphs):
+        if (
+            paragraphs
+            and runs_into(text[slice(*paragraphs[-1])], line.group())
+            and _continues(text, paragraphs)
+        ):
             paragraphs[-1] = (paragraphs[-1][0], line.end())
             continue
         paragraphs.append((line.start(), line.end()))
@@ -160,7 +162,8 @@ def _paragraphs(text: str) -> list[tuple[int, int]]:
 
 
 def _continues(text: str, paragraphs: list[tuple[int, int]]) -> bool:
-    """Return True when a line in lower case runs on from the last of these paragraphs.
+    """Return True when a line that goes on with a sentence runs on from the last of these
+    paragraphs.
 
     The last must end mid-sentence. When it is a list item, the paragraph before its list must
     not be prose cut mid-sentence: a figure's items extracted inside a paragraph that a page

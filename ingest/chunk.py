@@ -18,6 +18,20 @@ from ingest.types import ExtractedDocument, Page, PageSpan, Passage
 # capital, digit, quote or bullet: "e.g. the" does not split, "units. The" does.
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]”’]?\s+(?=[A-Z0-9\"'(“‘•])")
 MAX_SECTION_WORDS = 24
+# A line that ends mid-sentence: a letter, digit or comma last, not closing punctuation.
+RUNS_ON = re.compile(r"[A-Za-z0-9,’'\)]\s*$")
+# Words no sentence ends on: a figure after one goes on with the sentence ("...and senior
+# leaders to" over a page break, then "11 per cent.").
+LINKING = re.compile(
+    r"\b(?:a|an|the|to|of|in|on|at|by|for|from|with|than|and|or|between|around|about|over|"
+    r"under|into)\s*$",
+    re.I,
+)
+# A figure that a sentence goes on from: "11 per cent", "2019, led", "88%".
+GOES_ON = re.compile(r"\d[\d,.]*(?:%|,?\s+[a-z])")
+# What a figure page holds, and what may stand between a cut sentence and the rest of it.
+CAPTION = re.compile(r"^(?:Figure|Table|Chart|Box|Source)\s*[\dA-Z.]*\s*[:.–-]", re.I)
+CUT_PROSE_WORDS = 8  # a paragraph this long that ends mid-sentence is prose a break cut
 
 
 @dataclass(frozen=True)
@@ -30,6 +44,25 @@ class _Unit:
     tokens: int
     is_heading: bool
     section: str | None
+    order: int = 0  # its place in the document's reading order, before any moved back
+
+
+def runs_into(left: str, right: str) -> bool:
+    """Return whether `right` goes on with the sentence `left` leaves unfinished: `left` ends
+    mid-sentence and `right` starts in lower case, or `left` is prose that ends on a word no
+    sentence ends on and `right` starts with a figure that words go on from ("...senior
+    leaders to" / "11 per cent."; "A review in" / "2019, led by"). A heading ("Who we heard
+    from") and a footnote under a cut line ("14 Bardsley's definition...") do not."""
+    if not RUNS_ON.search(left):
+        return False
+    right = right.lstrip()
+    if right[:1].islower():
+        return True
+    return (
+        bool(GOES_ON.match(right))
+        and bool(LINKING.search(left))
+        and len(left.split()) >= CUT_PROSE_WORDS
+    )
 
 
 def embedding_text(passage: Passage) -> str:
@@ -157,11 +190,41 @@ def _units(pages: list[Page], counter: TokenCounter) -> list[_Unit]:
             section = headings[(page, start)]
         limit = _budget(counter, section, counter.limit)
         if tokens <= limit:
-            units.append(_Unit(page, start, end, tokens, is_heading, section))
+            units.append(_Unit(page, start, end, tokens, is_heading, section, len(units)))
             continue
         for w_start, w_end, w_tokens in _windows(text, counter, limit):
-            units.append(_Unit(page, start + w_start, start + w_end, w_tokens, False, section))
-    return units
+            units.append(
+                _Unit(page, start + w_start, start + w_end, w_tokens, False, section, len(units))
+            )
+    return _past_captions(units, pages)
+
+
+def _past_captions(units: list[_Unit], pages: list[Page]) -> list[_Unit]:
+    """Return the units with each sentence that a page break cut followed by the rest of it,
+    when figure captions stand between (pages of figures, then the next page's caption):
+    "...and senior leaders to", "Figure 6H.1: ...", "Figure 6H.2: ...", "11 per cent." reads
+    "...and senior leaders to", "11 per cent.", then the captions. The captions stay in the
+    passage; only the order of the units changes, each keeping its page."""
+
+    def text(unit: _Unit) -> str:
+        return _page_text(pages, unit.page)[unit.start : unit.end]
+
+    def caption(unit: _Unit) -> bool:
+        return not unit.is_heading and bool(CAPTION.match(text(unit)))
+
+    ordered = list(units)
+    for at, unit in enumerate(ordered):
+        if unit.is_heading or caption(unit) or len(text(unit).split()) < CUT_PROSE_WORDS:
+            continue
+        after = at + 1
+        while after < len(ordered) and caption(ordered[after]):
+            after += 1
+        if after == at + 1 or after == len(ordered):
+            continue  # nothing between them (the splitter joins those), or nothing after
+        rest = ordered[after]
+        if not rest.is_heading and rest.page > unit.page and runs_into(text(unit), text(rest)):
+            ordered.insert(at + 1, ordered.pop(after))
+    return ordered
 
 
 def _page_text(pages: list[Page], number: int) -> str:
@@ -207,9 +270,11 @@ def _text(chunk: list[_Unit], pages: dict[int, Page]) -> str:
 
 
 def _page_ranges(chunk: list[_Unit]) -> list[tuple[int, int, int]]:
+    """Return the chunk's page-text slices: units next to each other in reading order share
+    one; a unit moved back past captions (`_past_captions`) has its own."""
     ranges: list[tuple[int, int, int]] = []
-    for unit in chunk:
-        if ranges and ranges[-1][0] == unit.page:
+    for previous, unit in zip([None, *chunk], chunk, strict=False):
+        if previous is not None and previous.page == unit.page and unit.order == previous.order + 1:
             page, start, _ = ranges[-1]
             ranges[-1] = (page, start, unit.end)
         else:
@@ -228,8 +293,8 @@ def _passage(
         id=f"{doc_id}#{ordinal:04d}-{digest}",
         doc_id=doc_id,
         ordinal=ordinal,
-        first_page=chunk[0].page,
-        last_page=chunk[-1].page,
+        first_page=min(u.page for u in chunk),
+        last_page=max(u.page for u in chunk),
         section=section,
         text=text,
         spans=[PageSpan(page=p, start=s, end=e) for p, s, e in _page_ranges(chunk)],

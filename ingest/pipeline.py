@@ -28,7 +28,7 @@ from ingest.tokens import TokenCounter, resolve_model
 from ingest.types import IngestRecord, Manifest, ManifestEntry, Page, Passage
 
 # Bump when extraction, cleaning or chunking change what they produce: every document is re-cut.
-PIPELINE_VERSION = 6
+PIPELINE_VERSION = 7
 
 
 class IngestOutcome(BaseModel):

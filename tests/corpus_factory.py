@@ -341,6 +341,29 @@ DOCUMENTS.append(
                     ],
                 ),
             ],
+            [
+                # A sentence cut by a page break, with a page of figures between its parts
+                # and the next page's caption before the rest of it.
+                (
+                    "13 Repeat scans",
+                    [
+                        "Radiographers log every scan that has to be taken twice. Once the oldest "
+                        "scanners were replaced, the share of scans taken twice because of poor "
+                        "image quality fell to",
+                    ],
+                ),
+            ],
+            [(None, ["Figure 3: Repeat scans by scanner age"])],
+            [
+                (
+                    None,
+                    [
+                        "Figure 4: Repeat scans by network",
+                        "4% of all scans in the first year.",
+                        "The log will be kept for another two years.",
+                    ],
+                ),
+            ],
         ],
     }
 )

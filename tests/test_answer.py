@@ -787,6 +787,21 @@ def test_sentence_broken_by_a_page_break_is_quoted_whole_and_cited_over_both_pag
     assert cited.pages == [3, 4] and cited.page_text.startswith("pp. 3-4")
 
 
+def test_sentence_cut_by_a_page_break_and_figures_is_quoted_whole(assistant):
+    # Page 12 ends "...fell to"; page 13 is a figure; page 14 starts with its caption and then
+    # "4% of all scans in the first year."
+    answer = assistant.answer("How far did repeat scans fall once the old scanners went?")
+
+    whole = (
+        "Once the oldest scanners were replaced, the share of scans taken twice because of poor "
+        "image quality fell to 4% of all scans in the first year."
+    )
+    assert whole in [s.text for s in answer.sentences], answer.text
+    assert not any(s.text.startswith("Figure") for s in answer.sentences)
+    cited = next(c for c in answer.citations if c.doc_id == "equipment-guide-2022")
+    assert cited.pages == [12, 14], cited.pages
+
+
 @pytest.mark.parametrize(
     ("question", "items"),
     [
@@ -900,6 +915,25 @@ def test_boilerplate_titles_and_signatures_never_answer(assistant, question):
                 "Next.",
             ],
             id="figure-inside-a-cut-paragraph",
+        ),
+        pytest.param(
+            "The share of support staff will need to fall to\n\n11 per cent. Next.",
+            ["The share of support staff will need to fall to\n\n11 per cent.", "Next."],
+            id="figure-goes-on-after-a-linking-word",
+        ),
+        pytest.param(
+            "Who we heard from\n\n123 team leaders replied.",
+            ["Who we heard from", "123 team leaders replied."],
+            id="heading-over-a-figure",
+        ),
+        pytest.param(
+            "The data found has been put into areas that are now part of\n\n"
+            "14 Bardsley's own definition is narrower.",
+            [
+                "The data found has been put into areas that are now part of",
+                "14 Bardsley's own definition is narrower.",
+            ],
+            id="footnote-under-a-cut-line",
         ),
     ],
 )

@@ -147,3 +147,42 @@ def test_title_page_headings_do_not_join_the_next_page(counter):
     passages = chunk_document(document, counter)
     assert [(p.first_page, p.last_page) for p in passages] == [(1, 1), (2, 2)]
     assert passages[1].section == "1 Introduction"
+
+
+def test_a_cut_sentence_is_followed_by_its_rest_past_figure_captions(counter):
+    # "...fell to" ends page 1, page 2 holds only a figure, page 3 starts with the next
+    # figure's caption and then the rest of the sentence: the passage reads the sentence whole,
+    # the captions after it, and every span still points at its own page's text.
+    cut = "Once the oldest scanners were replaced, the share of repeated examinations fell to"
+    document = _document(
+        _page(1, [("13 Repeats", True), (cut, False)]),
+        _page(2, [("Figure 3: Repeats by scanner age", False)]),
+        _page(3, [("Figure 4: Repeats by network", False), ("4% in the first year.", False)]),
+    )
+    (passage,) = chunk_document(document, counter)
+
+    assert f"{cut}\n\n4% in the first year.\n\nFigure 3:" in passage.text
+    assert "Figure 4: Repeats by network" in passage.text
+    assert passage.text.count("4% in the first year.") == 1
+    pieces = [document.pages[s.page - 1].text[s.start : s.end] for s in passage.spans]
+    assert "\n\n".join(pieces) == passage.text
+    assert [s.page for s in passage.spans] == [1, 3, 2, 3]
+    assert (passage.first_page, passage.last_page) == (1, 3)
+
+
+@pytest.mark.parametrize(
+    "rest",
+    [
+        "Figure 5 follows on the next page.",  # starts anew: not the rest of the sentence
+        "14 Bardsley's definition is narrower.",  # a footnote under the cut line
+    ],
+)
+def test_captions_keep_their_place_before_what_does_not_go_on(counter, rest):
+    cut = "Once the oldest scanners were replaced, the share of repeated examinations fell to"
+    document = _document(
+        _page(1, [("13 Repeats", True), (cut, False)]),
+        _page(2, [("Figure 3: Repeats by scanner age", False), (rest, False)]),
+    )
+    (passage,) = chunk_document(document, counter)
+
+    assert passage.text.endswith(f"{cut}\n\nFigure 3: Repeats by scanner age\n\n{rest}")
