@@ -27,9 +27,11 @@ from itertools import pairwise, takewhile
 import numpy as np
 
 from assistant.intent import (
+    CHANGE_TEXT,
     COUNT_WORDS,
     AnswerKind,
     asks_about_things,
+    asks_change,
     asks_yes_no,
     counted_noun,
     counts,
@@ -407,7 +409,8 @@ def compose(
         return Composition()
     ranked = sorted(candidates, key=lambda s: (-s.score, s.hit.rank, s.start))
     counted = counted_noun(question) if kind is AnswerKind.number else ""
-    best = _preferred(ranked, kind, unit, counted)
+    change = kind is AnswerKind.number and asks_change(question)
+    best = _preferred(ranked, kind, unit, counted, change=change)
 
     # A list question gets its list, when one matches nearly as well as the best sentence;
     # but a best sentence that holds the list itself ("three areas: a, b and c") beats a list
@@ -687,17 +690,34 @@ def _same_source(sentence: Sentence, chosen: list[Sentence]) -> bool:
 
 
 def _preferred(
-    ranked: list[Sentence], kind: AnswerKind, unit: str = "", counted: str = ""
+    ranked: list[Sentence],
+    kind: AnswerKind,
+    unit: str = "",
+    counted: str = "",
+    *,
+    change: bool = False,
 ) -> Sentence:
     """Return the best sentence, or for a date or number question the best that holds one
     (a full date before a bare year; for "how many <things>", a number of those things
-    first) while it scores within KIND_MARGIN of the best."""
+    first; for "by how much", a change: "an increase of 824 per cent", not "increase to 11
+    per cent") while it scores within KIND_MARGIN of the best."""
     if kind in (AnswerKind.date, AnswerKind.number):
         close = [s for s in ranked if s.score >= ranked[0].score - KIND_MARGIN]
         if counted:
             counting = next((s for s in close if counts(s.text, counted)), None)
             if counting is not None:
                 return counting
+        if change:
+            changing = next(
+                (
+                    s
+                    for s in close
+                    if kind_strength(s.text, kind, unit) == 2 and CHANGE_TEXT.search(s.text)
+                ),
+                None,
+            )
+            if changing is not None:
+                return changing
         for strength in (2, 1):
             for sentence in close:
                 if kind_strength(sentence.text, kind, unit) >= strength:

@@ -151,6 +151,31 @@ RATE_TEXT = re.compile(
 )
 
 
+# A change asked for: "By how much must it grow?", "By what percentage...increase?", "How
+# far could it shrink?". What states one: "an increase of 824 per cent", "by around 69 per
+# cent", "from 788 WTEs in 2020 to 545 WTEs": not a level reached ("increase to 11 per cent").
+_CHANGE_WANTED = re.compile(
+    r"\b(?:by\s+how\s+much|by\s+what\s+(?:percentage|proportion|amount|factor)|how\s+(?:much|far)"
+    r"\b.*\b(?:grow|grew|grown|rise|rose|risen|increas\w*|expand\w*|fall|fell|fallen|shrink|"
+    r"shrank|shrunk|decreas\w*|declin\w*|reduc\w*|drop\w*|contract\w*))",
+    re.IGNORECASE,
+)
+CHANGE_TEXT = re.compile(
+    r"\b(?:increase|decrease|rise|fall|drop|reduction|growth|decline|cut)s?"
+    r"\s+of\s+(?:around\s+|about\s+|some\s+|roughly\s+|nearly\s+|over\s+)?[~£]?\d"
+    r"|\bby\s+(?:around\s+|about\s+|some\s+|roughly\s+|nearly\s+|over\s+|up\s+to\s+)?"
+    r"(?!(?:19|20)\d{2}\b)[~£]?\d"  # "by 2030" is when, not how much
+    r"|\bfrom\s+(?:around\s+|about\s+)?(?!(?:19|20)\d{2}\b)[~£]?\d[\d,.]*\b.{0,60}?\bto\s+"
+    r"(?:around\s+|about\s+)?(?!(?:19|20)\d{2}\b)[~£]?\d",
+    re.IGNORECASE,
+)
+
+
+def asks_change(question: str) -> bool:
+    """Return whether a number question asks by how much something changes."""
+    return bool(_CHANGE_WANTED.search(question))
+
+
 def number_unit(question: str) -> str:
     """Return the unit a number question wants: "percent", "money", "rate" (a share or a
     change per year), or "" (any number)."""

@@ -398,6 +398,28 @@ def test_a_how_many_question_prefers_the_sentence_that_counts_its_noun(passages)
     assert compose_module._preferred(ranked, AnswerKind.number).text == texts[0]
 
 
+def test_a_by_how_much_question_prefers_the_sentence_that_states_a_change(passages):
+    """Within KIND_MARGIN of the best, "an increase of 824 per cent" answers "By what
+    percentage must senior leadership grow?" before a closer sentence giving a share reached."""
+    first, _ = passages
+    run = _scored(first, [0.9, 0.8, 0.7], bonus=1.0)[:3]
+    texts = [
+        "Professional staff will need to increase to 44 per cent and senior leaders to 11 per cent.",
+        "Those in a managerial role will need to rise to 24 per cent.",
+        "Senior leadership roles will rise from 40 WTEs to 380 WTEs, an increase of 824 per cent.",
+    ]
+    ranked = [s.with_(text=text) for s, text in zip(run, texts, strict=True)]
+
+    chosen = compose_module._preferred(ranked, AnswerKind.number, "percent", change=True)
+    assert chosen.text == texts[2]
+    # Not asked for a change, or further down than KIND_MARGIN, the best sentence answers.
+    assert compose_module._preferred(ranked, AnswerKind.number, "percent").text == texts[0]
+    far = [*ranked[:2], ranked[2].with_(score=ranked[0].score - compose_module.KIND_MARGIN - 0.01)]
+    assert (
+        compose_module._preferred(far, AnswerKind.number, "percent", change=True).text == texts[0]
+    )
+
+
 def test_the_passages_sentence_with_the_rate_asked_for_joins_a_best_sentence_without_it(
     passages, monkeypatch
 ):

@@ -6,8 +6,10 @@ import pytest
 
 from assistant.compose import asked_count, inline_list, leans_back, stated_count
 from assistant.intent import (
+    CHANGE_TEXT,
     AnswerKind,
     answer_kind,
+    asks_change,
     asks_target,
     asks_yes_no,
     counted_noun,
@@ -417,3 +419,34 @@ def test_a_question_about_what_a_thing_holds_names_the_thing(question, whole):
     (compose._best_list), so it is a list question about that thing."""
     assert parts_of(question) == whole
     assert (answer_kind(question) is AnswerKind.list_) == bool(whole)
+
+
+@pytest.mark.parametrize(
+    ("question", "change"),
+    [
+        ("By what percentage must senior leadership grow by 2030?", True),
+        ("By how much does the digital workforce need to grow?", True),
+        ("How far could the health records workforce shrink?", True),
+        ("How much would ICT teams have to shrink if investment dries up?", True),
+        ("How much does the NHS pay for its licences?", False),  # an amount, not a change
+        ("What share of care homes use digital care records?", False),
+        ("How many scanners are more than ten years old?", False),
+    ],
+)
+def test_a_question_asks_for_a_change_by_how_much_and_a_verb_of_change(question, change):
+    assert asks_change(question) is change
+
+
+@pytest.mark.parametrize(
+    ("text", "states"),
+    [
+        ("Senior roles rise from 40 to 380 WTEs, an increase of 824 per cent.", True),
+        ("Staff numbers grow by around 325 per cent between now and 2030.", True),
+        ("Staff fall from 788 WTEs in 2020 to 545 WTEs.", True),
+        ("Professional staff will need to increase to 44 per cent of the group.", False),  # a level
+        ("Staff will reach 380 WTEs by 2030.", False),  # "by 2030" says when
+        ("The plan runs from 2020 to 2030 with 380 WTEs.", False),  # years, not amounts
+    ],
+)
+def test_a_change_is_stated_as_an_amount_of_change_not_a_level_reached(text, states):
+    assert bool(CHANGE_TEXT.search(text)) is states
