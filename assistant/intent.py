@@ -227,10 +227,25 @@ _INDIRECT = re.compile(
 )
 
 
+# A phrase that sets the scene before the question proper, up to its comma: "In the Data Driven
+# Future scenario, what are the key drivers?" asks as "what are the key drivers?"; "For the
+# AnalystX analysis, what types..." and "If money's tight, how far..." likewise.
+_SETTING = re.compile(
+    r"^\s*(?:in|for|from|under|according\s+to|within|across|among|at|on|by|after|before|"
+    r"during|with|without|outside|over|since|comparing|looking\s+at|apart\s+from|besides|"
+    r"beyond|even\s+in|if)\b[^?,]{1,100},\s*"
+    r"(?=(?:what|which|who|whom|whose|how|when|where|why|is|are|was|were|do|does|did|can|"
+    r"could|should|will|would|has|have|list|name|give|tell)\b)",
+    re.IGNORECASE,
+)
+
+
 def plain_question(question: str) -> str:
-    """Return a question without the courtesy around it, asked directly ("Can you tell me
-    what a CDC is?" -> "what is a CDC?", "Please list the roles" -> "list the roles"), as its
-    kind is read."""
+    """Return a question without the courtesy around it or a phrase setting the scene before
+    it, asked directly ("Can you tell me what a CDC is?" -> "what is a CDC?", "Please list the
+    roles" -> "list the roles", "In the 2030 scenario, what are the drivers?" -> "what are the
+    drivers?"), as its kind is read."""
+    question = _SETTING.sub("", question, count=1)
     rest = _COURTESY.sub("", question, count=1)
     if not rest.strip(" ?.!"):
         return question

@@ -839,8 +839,23 @@ def test_sentence_cut_by_a_page_break_and_figures_is_quoted_whole(assistant):
                 "8.3 Common training for radiographers",
             ],
         ),
+        # A phrase setting the scene before the question: the noun is read after it.
+        (
+            "In the review of replacement plans, what themes came out?",
+            [
+                "Networks that keep one shared asset register replace their scanners sooner.",
+                "Buying scanners together through joint procurement lowers their price.",
+                "New scanners need trained radiographers from their first day in service.",
+            ],
+        ),
     ],
-    ids=["paragraphs-after-a-counted-lead-in", "table-rows", "figure-items", "subheadings"],
+    ids=[
+        "paragraphs-after-a-counted-lead-in",
+        "table-rows",
+        "figure-items",
+        "subheadings",
+        "after-a-setting-phrase",
+    ],
 )
 def test_list_without_bullets_is_answered_by_its_items(assistant, question, items):
     answer = assistant.answer(question)

@@ -20,6 +20,7 @@ from assistant.intent import (
     list_noun,
     number_unit,
     parts_of,
+    plain_question,
     without_request,
 )
 
@@ -450,3 +451,33 @@ def test_a_question_asks_for_a_change_by_how_much_and_a_verb_of_change(question,
 )
 def test_a_change_is_stated_as_an_amount_of_change_not_a_level_reached(text, states):
     assert bool(CHANGE_TEXT.search(text)) is states
+
+
+@pytest.mark.parametrize(
+    ("question", "plain"),
+    [
+        (
+            "In the Data Driven Future scenario, what are the key drivers?",
+            "what are the key drivers?",
+        ),
+        ("For the AnalystX analysis, which trusts took part?", "which trusts took part?"),
+        (
+            "If money's tight, how far could the workforce shrink?",
+            "how far could the workforce shrink?",
+        ),
+        (
+            "In the austerity scenario, do teams keep senior leaders?",
+            "do teams keep senior leaders?",
+        ),
+        # Not a setting phrase: no comma before the question proper, or none at all.
+        ("In which year was the survey run?", "In which year was the survey run?"),
+        ("What, in short, is a CDC?", "What, in short, is a CDC?"),
+    ],
+)
+def test_a_phrase_setting_the_scene_is_not_read_as_the_question(question, plain):
+    assert plain_question(question) == plain
+
+
+def test_the_noun_of_a_list_question_is_read_after_a_setting_phrase():
+    assert list_noun("In the Data Driven Future scenario, what are the key drivers?") == "driver"
+    assert asks_yes_no("In the austerity scenario, do teams keep senior leaders?")
