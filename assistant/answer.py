@@ -118,6 +118,8 @@ NAMED_MIN = 0.3
 NAMED_SHARE = 0.5
 NAME_JOINERS = {"in", "and", "&", "of", "for", "the"}  # words within a document's name
 SECTION_LISTS = 3  # sections named by what a bare list question asks for, searched too
+ABOUT_WORDS = 2  # of a list question's other words, those its section's heading must use
+ABOUT_RANK = 5  # such a section is searched as if found at this rank
 LEAD_IN_DEPTH = 10  # reranked passages whose lead-ins naming what is listed may anchor a list
 HEADING_WEIGHT = 0.1  # rerank boost of a passage whose heading or lead-in names what is listed
 TITLE_WEIGHT = 0.2  # rerank boost of a document the question names (by its title's words)
@@ -319,9 +321,18 @@ class Assistant:
         noun = list_noun(expansion.question) if kind is AnswerKind.list_ else ""
         bare = bool(noun) and self._asks_only_for(expansion.question, noun)
         sections: list[Hit] = []
-        if bare and mode is Mode.hybrid:
-            top = max((h.score for h in hits), default=0.0)
-            sections = self._sections_naming(noun, named, filters, top)
+        if noun and mode is Mode.hybrid:
+            # (Asked about something besides its noun, "What should project management teams
+            # be prioritising?", only sections whose heading names that too: "Priorities
+            # for the IT programmes and project management staff group".)
+            # (A bare question's words are too few to find its sections: they rank with the
+            # best. Another's sections rank with the fifth, as found by the words they share.)
+            fused = sorted((h.score for h in hits), reverse=True)
+            about = None if bare else expansion.question
+            score = fused[0] if bare else fused[min(len(fused), ABOUT_RANK) - 1]
+            sections = (
+                self._sections_naming(noun, named, filters, score, about=about) if fused else []
+            )
             hits = self._merge(hits, sections, query)
         publication = (
             kind is AnswerKind.date
@@ -751,11 +762,22 @@ class Assistant:
         )
 
     def _sections_naming(
-        self, noun: str, named: dict[str, float], filters: SearchFilters | None, score: float
+        self,
+        noun: str,
+        named: dict[str, float],
+        filters: SearchFilters | None,
+        score: float,
+        *,
+        about: str | None = None,
     ) -> list[Hit]:
         """Return the first passages of the sections whose heading names what a bare list
         question asks for ("Conclusion", "3. Recommendations"), in the documents it names if
-        any, scored `score`: its words are too few for either retriever to find them."""
+        any, scored `score`: its words are too few for either retriever to find them.
+
+        Given the question (`about`) of a list question that asks about more than its noun,
+        only the headings that also use the most of its other words, ABOUT_WORDS at least: a
+        report's "Priorities for the <staff group>" sections, one per chapter, are told apart
+        by the staff group asked about."""
         names = noun_pattern(noun)
         # (A document the filters exclude is no restriction: "findings", a word of one title,
         # does not name that document within another.)
@@ -764,13 +786,21 @@ class Assistant:
             for d in named
             if d in self._first_rows and self.index.allows_row(self._first_rows[d], filters)
         }
-        rows = [
-            row
+        starts = [
+            (head, row)
             for doc_id, head, row in self._section_starts
             if names.search(head)
             and (not docs or doc_id in docs)
             and self.index.allows_row(row, filters)
         ]
+        if about is not None:
+            asked = self._asked_words(about, besides=noun)
+            # (The head noun names the list; the whole heading says what it is about.)
+            headings = {row: self.index.passage(row).section or head for head, row in starts}
+            shared = {row: sum(self._uses(headings[row], w) for w in asked) for _, row in starts}
+            most = max(shared.values(), default=0)
+            starts = [(head, row) for head, row in starts if shared[row] == most >= ABOUT_WORDS]
+        rows = [row for _, row in starts]
         return [
             self.index.hit_at(row).model_copy(update={"score": score})
             for row in rows[:SECTION_LISTS]

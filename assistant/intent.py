@@ -28,7 +28,7 @@ _LIST = re.compile(
     r"|^\s*who\s+(?:are|were)\s+the\s+(?:\w+\s+){0,2}?\w+s\b"  # "Who are the key stakeholders?"
     r"|\b(?:recommendations?|recommend(?:s|ed)?|findings|principles|priorities|barriers|"
     r"challenges|themes|actions|steps|benefits|objectives|aims|areas of|key (?:points|messages)|"
-    r"prioriti[sz]e|focus(?:ing)? on|weaknesses|strengths|limitations|drivers|risks|stages|"
+    r"prioriti[sz](?:e[sd]?|ing)|focus(?:ing)? on|weaknesses|strengths|limitations|drivers|risks|stages|"
     r"work ?streams|domains|lessons)\b"
     r"|^\s*(?:what|which)\s+\w+s\s+(?:do|did|does|are|were|will|should|would)\b"
     r"|^\s*(?:what|which)\b.*\b(?:does|do|did)\s+(?:the|this|its|their|HEE's|[\w'’]+)\s+"
@@ -292,8 +292,11 @@ def list_noun(question: str) -> str:
         return single["noun"].lower()
     if not noun or noun in {"does", "was", "has", "is", "this", "these", "those", "its", "us"}:
         # "What does the guide recommend?" lists its recommendations.
+        # "What should networks be prioritising...?" lists their priorities.
         asks = _ASKS_FOR.search(question)
-        return _NOUN_OF[asks["verb"].lower()] if asks else ""
+        if asks is None:
+            return ""
+        return "priority" if asks["priority"] else _NOUN_OF[asks["verb"].lower()]
     return noun[:-3] + "y" if noun.endswith("ies") else noun[:-1]
 
 
@@ -304,8 +307,8 @@ _SINGLE_ITEM = re.compile(
 )
 _POSSESSOR = re.compile(r"(?<=\s)(?:[A-Z0-9][\w-]*\s+){0,5}[A-Z0-9][\w-]*['’]s?\s+(?=[a-z])")
 _ASKS_FOR = re.compile(
-    r"^\s*what\s+(?:do|does|did|will|would|should)\b.*\b(?P<verb>recommend|propose|conclude)"
-    r"\W*$",
+    r"^\s*what\s+(?:do|does|did|will|would|should|must|are|is)\b.*\b"
+    r"(?:(?P<verb>recommend|propose|conclude)\W*$|(?P<priority>prioriti[sz](?:e|ing))\b)",
     re.IGNORECASE,
 )
 _NOUN_OF = {

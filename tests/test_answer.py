@@ -1342,3 +1342,22 @@ def test_a_requests_opening_words_are_not_looked_for_in_the_guidance(assistant, 
     assert asked.outcome is Outcome.answered and asked.composition == "list"
     assert [s.text for s in asked.sentences] == [s.text for s in plain.sentences]
     assert asked.evidence.signals["coverage"] == plain.evidence.signals["coverage"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "found"),
+    [
+        # Its heading, "8 Priorities for imaging networks", uses the words asked besides the noun.
+        ("What should imaging networks be prioritising over the next five years?", True),
+        # A heading naming priorities, but not what they are for.
+        ("What should scanner suppliers be prioritising in their contracts?", False),
+    ],
+)
+def test_a_list_question_about_more_than_its_noun_searches_the_sections_it_names(
+    assistant, question, found
+):
+    sections = assistant._sections_naming("priority", {}, None, 1.0, about=question)
+
+    headings = [h.passage.section for h in sections]
+    assert ("8 Priorities for imaging networks" in headings) is found, headings
+    assert all(h.score == 1.0 for h in sections)

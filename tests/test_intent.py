@@ -142,7 +142,7 @@ def test_spending_time_is_not_a_number_question():
         ("List the topics the questionnaire asked team leads about.", "topic"),
         ("Name all the networks that took part.", "network"),
         ("Name the body that chairs the board.", ""),
-        ("What should imaging networks prioritise?", ""),
+        ("What should imaging networks prioritise?", "priority"),  # not networks
         ("Who are the key stakeholders?", "stakeholder"),
         ("What does the AnalystX survey conclude?", "conclusion"),
         ("Who leads the programme?", ""),
@@ -481,3 +481,15 @@ def test_a_phrase_setting_the_scene_is_not_read_as_the_question(question, plain)
 def test_the_noun_of_a_list_question_is_read_after_a_setting_phrase():
     assert list_noun("In the Data Driven Future scenario, what are the key drivers?") == "driver"
     assert asks_yes_no("In the austerity scenario, do teams keep senior leaders?")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What should imaging networks prioritise?",
+        "What should project management teams be prioritising between now and 2030?",
+    ],
+)
+def test_what_to_prioritise_lists_priorities(question):
+    assert answer_kind(question) is AnswerKind.list_
+    assert list_noun(question) == "priority"
