@@ -336,8 +336,7 @@ def _page_lines(page: PageObject) -> list[list[Any]]:
     baseline: list[float] = []
     last: list[float] = []  # the size and height of the line's last visible piece
     raw: list[str] = []
-    bold_cache: dict[int, bool] = {}
-    italic_cache: dict[int, bool] = {}
+    styles: dict[int, tuple[bool, bool]] = {}
 
     def finish_line() -> None:
         size = sizes.most_common(1)[0][0] if sizes else 0.0
@@ -383,8 +382,9 @@ def _page_lines(page: PageObject) -> list[list[Any]]:
                 markers.add(len(pieces) - 1)
                 continue
             sizes[size] += visible
-            weight[_is_bold(font, bold_cache)] += visible
-            slant[_is_italic(font, italic_cache)] += visible
+            bold, italic = _font_style(font, styles)
+            weight[bold] += visible
+            slant[italic] += visible
             if not baseline:
                 baseline.append(height)
             last[:] = [size, height]
@@ -397,35 +397,25 @@ def _page_lines(page: PageObject) -> list[list[Any]]:
     return lines
 
 
-def _is_bold(font: Any, cache: dict[int, bool]) -> bool:
-    """Whether a font resource is bold, from its name or declared weight."""
+def _font_style(font: Any, cache: dict[int, tuple[bool, bool]]) -> tuple[bool, bool]:
+    """Whether a font resource is bold, and whether italic: from its name, or its declared
+    weight and slant."""
     if font is None:
-        return False
+        return False, False
     key = id(font)
     if key not in cache:
         try:
             name = str(font.get("/BaseFont", ""))
             descriptor = font.get("/FontDescriptor")
-            weight = descriptor.get_object().get("/FontWeight", 0) if descriptor else 0
-            cache[key] = bool(_BOLD_NAME.search(name)) or float(weight) >= 600
+            described = descriptor.get_object() if descriptor else {}
+            weight = described.get("/FontWeight", 0)
+            angle = described.get("/ItalicAngle", 0)
+            cache[key] = (
+                bool(_BOLD_NAME.search(name)) or float(weight) >= 600,
+                bool(_ITALIC_NAME.search(name)) or float(angle) != 0,
+            )
         except Exception:
-            cache[key] = False
-    return cache[key]
-
-
-def _is_italic(font: Any, cache: dict[int, bool]) -> bool:
-    """Whether a font resource is italic, from its name or declared slant."""
-    if font is None:
-        return False
-    key = id(font)
-    if key not in cache:
-        try:
-            name = str(font.get("/BaseFont", ""))
-            descriptor = font.get("/FontDescriptor")
-            angle = descriptor.get_object().get("/ItalicAngle", 0) if descriptor else 0
-            cache[key] = bool(_ITALIC_NAME.search(name)) or float(angle) != 0
-        except Exception:
-            cache[key] = False
+            cache[key] = False, False
     return cache[key]
 
 

@@ -267,6 +267,18 @@ def _list_answer(assistant, scored: list[Sentence], question: str, **options):
     )
 
 
+def _one_passage_list(scored: list[Sentence], hit: Hit, sentences: list[Sentence], question: str):
+    """What compose makes of one passage's scored sentences for a list question."""
+    return compose(
+        scored,
+        AnswerKind.list_,
+        {},
+        neighbours=lambda h, step: None,
+        sentences_of=lambda h: sentences if h is hit else [],
+        question=question,
+    )
+
+
 def _priorities_and_another(assistant, *, heading_own: float) -> tuple[Sentence, list[Sentence]]:
     """The sentences of the passage headed "8 Priorities for imaging networks" (rank 1), the
     heading scoring `heading_own`, the others 0.1, and the best sentence (0.7) of a passage of
@@ -855,14 +867,7 @@ def test_a_series_labelled_by_another_noun_does_not_list_what_is_asked(assistant
     scored = [s.with_(own=own.get(s.text, 0.3), score=own.get(s.text, 0.3) + 1) for s in sentences]
 
     def answer(question: str):
-        return compose(
-            scored,
-            AnswerKind.list_,
-            {},
-            neighbours=lambda h, step: None,
-            sentences_of=lambda h: sentences if h is hit else [],
-            question=question,
-        )
+        return _one_passage_list(scored, hit, sentences, question)
 
     jobs = answer("What new jobs should networks create?")
     assert jobs.method == "sentence" and [s.text for s in jobs.sentences][:1] == [first]
@@ -935,14 +940,7 @@ def test_what_a_thing_is_made_of_is_the_list_after_a_line_naming_it(assistant):
     assert set(own) <= {s.text for s in scored if s.role == "lead-in"}
 
     def answer(question: str):
-        return compose(
-            scored,
-            AnswerKind.list_,
-            {},
-            neighbours=lambda h, step: None,
-            sentences_of=lambda h: sentences if h is hit else [],
-            question=question,
-        )
+        return _one_passage_list(scored, hit, sentences, question)
 
     toolkit = answer("What did the toolkit comprise?")
     assert toolkit.method == "list"
