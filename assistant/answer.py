@@ -1188,9 +1188,13 @@ def _lead_ins(
         hit.passage.id: hit.model_copy(update={"rank": rank})
         for rank, hit in enumerate(ranked[answering:LEAD_IN_DEPTH], start=answering + 1)
     }
-    # A lead-in leans on the sentence before it ("An Excel-based toolkit was developed... The
-    # toolkit comprised:"): it scores as the better of the two, as in compose._best_list.
-    ending_at = {(s.hit.passage.id, s.end): s.score for s in scored if s.hit.passage.id in at}
+    # A lead-in leans on the prose sentence before it ("An Excel-based toolkit was developed...
+    # The toolkit comprised:"): it scores as the better of the two, as in compose._best_list.
+    ending_at = {
+        (s.hit.passage.id, s.end): s.score
+        for s in scored
+        if s.hit.passage.id in at and s.role == "prose"
+    }
 
     def before(s: Sentence) -> float:
         end = len(s.hit.passage.text[: s.start].rstrip())

@@ -795,8 +795,10 @@ def _best_list(
     item), in order, across the passages of the document while the list goes on.
     """
     # A lead-in is short and leans on the sentence before it ("A survey was undertaken...
-    # Five key themes emerged:"): it scores as the better of the two.
-    ending_at = {(s.hit.passage.id, s.end): _own(s) for s in scored}
+    # Five key themes emerged:"): it scores as the better of the two. Not on a caption or a
+    # heading before it: "Table 5.1: Description of the Data Driven Future..." names a whole
+    # table, and the "Key Drivers:" under it lists only drivers.
+    ending_at = {(s.hit.passage.id, s.end): _own(s) for s in scored if s.role == "prose"}
 
     # A lead-in or heading that names what the question lists ("What themes...?": "Five key
     # themes emerged:"), or the thing whose parts it asks for ("The toolkit comprised:"),

@@ -978,3 +978,31 @@ def test_a_list_set_out_as_subheadings_lists_the_subheadings(assistant):
         "Joint procurement of new scanners",
         "Trained radiographers from the first day",
     ]
+
+
+@pytest.mark.parametrize(
+    ("before", "lists"),
+    [
+        # A caption names the table; the lead-in under it says what its line lists.
+        ("Table 4: Description of the network imaging strategy used in the review", False),
+        # A sentence that says something: the lead-in leans on it ("...Three drivers:").
+        ("The review of the network imaging strategy found three drivers.", True),
+    ],
+)
+def test_a_lead_in_leans_on_the_sentence_before_it_not_on_a_caption(assistant, before, lists):
+    lead_in = "Scenario A key drivers:"
+    line = "Shared worklists; joint procurement; common training for radiographers."
+    text = "\n\n".join([before, lead_in, line, "Networks should publish their plans each year."])
+    hit, sentences = _written(assistant, text, "Strategy")
+    own = {
+        before: 0.8,
+        lead_in: 0.2,
+        line: 0.3,
+        "Networks should publish their plans each year.": 0.5,
+    }
+    scored = [s.with_(own=own.get(s.text, 0.3), score=own.get(s.text, 0.3) + 1) for s in sentences]
+    assert {s.text: s.role for s in scored}[lead_in] == "lead-in"
+
+    answer = _one_passage_list(scored, hit, sentences, "What does the strategy review say?")
+
+    assert (answer.method == "list") is lists, [s.text for s in answer.sentences]
