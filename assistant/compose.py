@@ -1134,9 +1134,18 @@ def _list_items(
         if label is None:
             return []
         caption = re.compile(rf"^Table\s*{re.escape(label['label'])}\s*[:.–-]")
-        at = next(
+        after = next(
             (i for i in range(at + 1, len(sequence)) if caption.match(sequence[i].text)), None
         )
+        if after is None:
+            # A table is often printed before the paragraph that names it.
+            earlier = _passages_from(anchor.hit, neighbours, -1, MAX_LIST_PASSAGES)
+            sequence = _in_order([*reversed(earlier), anchor.hit], sentences_of)
+            after = next(
+                (i for i in reversed(range(len(sequence))) if caption.match(sequence[i].text)),
+                None,
+            )
+        at = after
         # (A caption of a family, "...job roles in IT education and training", when the
         # question names a sibling's subject, lists another table than the one asked for.)
         if at is None or (names_another is not None and names_another(sequence[at])):

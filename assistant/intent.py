@@ -258,12 +258,13 @@ def plain_question(question: str) -> str:
 _LIST_NOUN = re.compile(
     r"^\s*(?:what|which|who(?=\s+(?:are|were)\b))\s+(?:(?:are|were)\s+)?(?:the\s+)?"
     r"(?:(?:key|main|most|common|major|\w+est|two|three|four|five|six|seven|eight|nine|ten)\s+)*"
-    # (Up to two words before the noun, not a verb: "What should imaging networks
+    # (Up to four words before the noun, "What new knowledge and library jobs...", not a
+    # verb: "What should imaging networks
     # prioritise?" lists priorities, not networks; nor a relative pronoun: "Name the body
     # that chairs..." lists no chairs.)
     r"(?:(?!(?:do|does|did|should|would|will|can|could|must|may|might|is|was|has|have|had|"
     r"that|which|who)\b)"
-    r"[a-z]+\s+){0,2}?(?P<noun>[a-z]{3,}s)\b",
+    r"[a-z]+\s+){0,4}?(?P<noun>[a-z]{3,}s)\b",
     re.IGNORECASE,
 )
 
@@ -327,7 +328,7 @@ def noun_pattern(noun: str) -> re.Pattern[str]:
 
 
 _PLURAL_QUESTION = re.compile(
-    r"^\s*(?:what|which)\s+(?:[a-z-]+\s+){0,2}[a-z]{3,}s\s+(?:are|were|do|does|did|will|should|would|"
+    r"^\s*(?:what|which)\s+(?:[a-z-]+\s+){0,4}[a-z]{3,}s\s+(?:are|were|do|does|did|will|should|would|"
     r"can|could|have|has|is|count|need)\b"
     r"|^\s*(?:what|which)\s+(?:kinds?|types?|sorts?)\s+of\b|^\s*(?:give|tell|show)\s+(?:me|us)\b",
     re.IGNORECASE,

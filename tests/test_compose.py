@@ -252,6 +252,33 @@ def test_a_sentence_that_names_a_table_answers_a_list_question_with_its_rows(ass
     assert answer(lambda caption: caption.text.startswith("Table 2:")).method != "list"
 
 
+def test_a_table_printed_before_the_sentence_that_names_it_gives_the_rows(assistant):
+    """A report often prints a table before the paragraph that names it ("...new job roles
+    are identified in Table 7."): its rows are the list still."""
+    reference = "The new roles are identified in Table 7."
+    text = "\n\n".join(
+        [
+            "Table 7: New roles in imaging networks",
+            "Job role Summary of role",
+            "Network imaging manager",
+            "Runs the shared services of the network day to day.",
+            "Imaging informatics lead",
+            "Looks after the shared picture archive and its links to every trust.",
+            "Reporting radiographer",
+            "Reports plain films within the scope the network sets.",
+            f"Networks will recruit for these roles together. {reference}",
+        ]
+    )
+    hit, sentences = _written(assistant, text, "New roles")
+    anchor = next(s for s in sentences if s.text == reference)
+
+    assert _items(anchor, hit, sentences) == [
+        "Network imaging manager",
+        "Imaging informatics lead",
+        "Reporting radiographer",
+    ]
+
+
 def _list_answer(assistant, scored: list[Sentence], question: str, **options):
     """What compose makes of the scored sentences for a list question, with the assistant's
     neighbours, sentences and subheadings."""

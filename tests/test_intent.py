@@ -9,6 +9,7 @@ from assistant.intent import (
     CHANGE_TEXT,
     AnswerKind,
     answer_kind,
+    asks_about_things,
     asks_change,
     asks_target,
     asks_yes_no,
@@ -493,3 +494,9 @@ def test_the_noun_of_a_list_question_is_read_after_a_setting_phrase():
 def test_what_to_prioritise_lists_priorities(question):
     assert answer_kind(question) is AnswerKind.list_
     assert list_noun(question) == "priority"
+
+
+def test_a_question_about_things_may_name_them_after_several_words():
+    question = "What new knowledge and library jobs are coming?"
+    assert asks_about_things(question)
+    assert list_noun(question) == "job"
