@@ -39,6 +39,7 @@ from assistant.compose import (
     head_noun,
     headed_by,
     labelled_by,
+    lead_in_score,
     leans_back,
     normalise,
     page_at,
@@ -1189,19 +1190,10 @@ def _lead_ins(
         for rank, hit in enumerate(ranked[answering:LEAD_IN_DEPTH], start=answering + 1)
     }
     # A lead-in leans on the prose sentence before it ("An Excel-based toolkit was developed...
-    # The toolkit comprised:"): it scores as the better of the two, as in compose._best_list.
-    ending_at = {
-        (s.hit.passage.id, s.end): s.score
-        for s in scored
-        if s.hit.passage.id in at and s.role == "prose"
-    }
-
-    def before(s: Sentence) -> float:
-        end = len(s.hit.passage.text[: s.start].rstrip())
-        return ending_at.get((s.hit.passage.id, end), -1.0)
-
+    # The toolkit comprised:"), as in compose._best_list.
+    leaning = lead_in_score([s for s in scored if s.hit.passage.id in at])
     return [
-        s.with_(hit=at[s.hit.passage.id], own=max(s.score, before(s)))
+        s.with_(hit=at[s.hit.passage.id], own=leaning(s))
         for s in scored
         if s.hit.passage.id in at and s.role == "lead-in" and names.search(s.text)
     ]

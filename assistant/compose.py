@@ -794,11 +794,9 @@ def _best_list(
     question. Its items are those of the same marker that follow the lead-in (or surround the
     item), in order, across the passages of the document while the list goes on.
     """
-    # A lead-in is short and leans on the sentence before it ("A survey was undertaken...
-    # Five key themes emerged:"): it scores as the better of the two. Not on a caption or a
-    # heading before it: "Table 5.1: Description of the Data Driven Future..." names a whole
-    # table, and the "Key Drivers:" under it lists only drivers.
-    ending_at = {(s.hit.passage.id, s.end): _own(s) for s in scored if s.role == "prose"}
+    # A lead-in is short and leans on the sentence before it: it scores as the better of the
+    # two (lead_in_score).
+    leaning = lead_in_score(scored)
 
     # A lead-in or heading that names what the question lists ("What themes...?": "Five key
     # themes emerged:"), or the thing whose parts it asks for ("The toolkit comprised:"),
@@ -837,9 +835,7 @@ def _best_list(
             return max(_own(sentence), after) + named
         if sentence.role != "lead-in":
             return _own(sentence) + named
-        end_before = len(sentence.hit.passage.text[: sentence.start].rstrip())
-        before = ending_at.get((sentence.hit.passage.id, end_before), -1.0)
-        return max(_own(sentence), before) + named
+        return leaning(sentence) + named
 
     scores = [(anchor_score(s), s) for s in scored if _may_anchor(s)]
     anchors = [
@@ -908,6 +904,21 @@ def _best_list(
         if narrowed or (len(items) >= 2 and count in (None, len(items))):
             return items[:MAX_ITEMS]
     return []
+
+
+def lead_in_score(scored: Sequence[Sentence]) -> Callable[[Sentence], float]:
+    """Return how a lead-in scores among these sentences: as the better of its own score and
+    that of the prose sentence just before it in its passage, which it leans on ("A survey was
+    undertaken... Five key themes emerged:"). Not a caption or a heading before it: "Table
+    5.1: Description of the Data Driven Future..." names a whole table, and the "Key
+    Drivers:" under it lists only drivers."""
+    ending_at = {(s.hit.passage.id, s.end): _own(s) for s in scored if s.role == "prose"}
+
+    def score(sentence: Sentence) -> float:
+        end = len(sentence.hit.passage.text[: sentence.start].rstrip())
+        return max(_own(sentence), ending_at.get((sentence.hit.passage.id, end), -1.0))
+
+    return score
 
 
 def _named_in(item: str, question: str) -> bool:

@@ -162,18 +162,16 @@ def _paragraphs(text: str) -> list[tuple[int, int]]:
 
 
 def _continues(text: str, paragraphs: list[tuple[int, int]]) -> bool:
-    """Return True when a line that goes on with a sentence runs on from the last of these
-    paragraphs.
+    """Return True when a line that goes on with a sentence (`runs_into` the last of these
+    paragraphs, which therefore ends mid-sentence) runs on from it.
 
-    The last must end mid-sentence. When it is a list item, the paragraph before its list must
+    When the last is a list item, the paragraph before its list must
     not be prose cut mid-sentence: a figure's items extracted inside a paragraph that a page
     break cut ("... resulting in the publication", "1. Supporting our senior leaders", ...,
     "6. Embedding social care into the programme", then the next page's "of a report on ...")
     would glue the continuation onto the last item; it starts a paragraph of its own instead.
     A heading over the list ("3.2 Priorities", no stop but few words) is no such paragraph.
     """
-    if not paragraphs or not RUNS_ON.search(text[slice(*paragraphs[-1])]):
-        return False
     at = len(paragraphs) - 1
     while at >= 0 and LIST_ITEM.match(text[slice(*paragraphs[at])]):
         at -= 1
