@@ -420,13 +420,12 @@ def test_a_how_many_question_prefers_the_sentence_that_counts_its_noun(passages)
     """Within KIND_MARGIN of the best, "It includes a list of 22 skills" answers "How many
     skills...?" before a closer sentence whose only number counts something else."""
     first, _ = passages
-    run = _scored(first, [0.9, 0.8, 0.7], bonus=1.0)[:3]
     texts = [
         "The framework draws on the top 10 skills predictions for 2022 and workshops.",
         "It was developed by the institute with partners over two years.",
         "It includes a list of 22 skills that fall into three categories.",
     ]
-    ranked = [s.with_(text=text) for s, text in zip(run, texts, strict=True)]
+    ranked = _worded(first, texts, [0.9, 0.8, 0.7])[:3]
 
     chosen = compose_module._preferred(ranked, AnswerKind.number, "", "skills")
     assert chosen.text == texts[2]
@@ -441,13 +440,12 @@ def test_a_by_how_much_question_prefers_the_sentence_that_states_a_change(passag
     """Within KIND_MARGIN of the best, "an increase of 824 per cent" answers "By what
     percentage must senior leadership grow?" before a closer sentence giving a share reached."""
     first, _ = passages
-    run = _scored(first, [0.9, 0.8, 0.7], bonus=1.0)[:3]
     texts = [
         "Professional staff will need to increase to 44 per cent and senior leaders to 11 per cent.",
         "Those in a managerial role will need to rise to 24 per cent.",
         "Senior leadership roles will rise from 40 WTEs to 380 WTEs, an increase of 824 per cent.",
     ]
-    ranked = [s.with_(text=text) for s, text in zip(run, texts, strict=True)]
+    ranked = _worded(first, texts, [0.9, 0.8, 0.7])[:3]
 
     chosen = compose_module._preferred(ranked, AnswerKind.number, "percent", change=True)
     assert chosen.text == texts[2]
